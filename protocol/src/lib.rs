@@ -1,0 +1,9 @@
+//! homeroom-protocol: what both the phone and the server need — wire types and the school's
+//! rules — so the two can never disagree about who may see or do what.
+
+pub mod access;
+pub mod fixture;
+pub mod skills;
+pub mod wire;
+
+pub use access::{can, Action, Decision, Denied, Role, SchoolFacts, Target};

@@ -1,0 +1,256 @@
+//! Request and response bodies of the `/v1` HTTP API, shared so client and server cannot drift.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::access::{Role, SchoolFacts};
+use crate::skills::SkillKind;
+
+/// The API version prefix every route lives under.
+pub const API_PREFIX: &str = "/v1";
+/// Longest note on an award, in characters (a sentence or two, not an essay).
+pub const MAX_NOTE_CHARS: usize = 500;
+/// Most pupils one award action may name (a whole class, with room to spare).
+pub const MAX_PUPILS_PER_AWARD: usize = 100;
+/// Most writes one push may carry; a client sends a long outbox in several pushes.
+pub const MAX_WRITES_PER_PUSH: usize = 100;
+/// Most changes one pull page returns.
+pub const MAX_CHANGES_PER_PAGE: usize = 500;
+/// Largest request body the server reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How a person proves who they are (REQ-ACC-4: pupils use a code from their teacher).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignInRequest {
+    Password {
+        email: String,
+        password: String,
+        #[serde(default)]
+        device_id: Option<String>,
+    },
+    PupilCode {
+        code: String,
+        #[serde(default)]
+        device_id: Option<String>,
+    },
+}
+
+/// A successful sign-in: an opaque bearer token and who it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub me: Me,
+}
+
+/// The signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: String,
+    pub display_name: String,
+    pub role: Role,
+    pub school_id: String,
+}
+
+/// A batch of client writes, applied in order, each at most once (its `client_id` is the key).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub writes: Vec<ClientWrite>,
+}
+
+/// One write from a device's outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientWrite {
+    /// Made on the device when the write was queued; the server's idempotency key.
+    pub client_id: Uuid,
+    pub op: WriteOp,
+}
+
+/// What a write does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WriteOp {
+    /// REQ-PTS-2: one skill to one, several or all pupils of a class, with an optional note.
+    AwardPoints {
+        /// One award per pupil, each with an id made on the device.
+        awards: Vec<AwardTarget>,
+        skill_id: String,
+        #[serde(default)]
+        note: Option<String>,
+        /// When the teacher pressed the button (device clock; informational only).
+        awarded_at: DateTime<Utc>,
+    },
+}
+
+/// One pupil of an award action and the id of the award made for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwardTarget {
+    pub award_id: Uuid,
+    pub pupil_id: String,
+}
+
+/// The server's answer to a push: one result per write, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<WriteResult>,
+}
+
+/// What happened to one write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteResult {
+    pub client_id: Uuid,
+    #[serde(flatten)]
+    pub outcome: WriteOutcome,
+}
+
+/// Accepted now, accepted before (a replay), or refused with a reason the app can show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum WriteOutcome {
+    Accepted,
+    /// This client id was applied before; nothing was applied twice.
+    AlreadyApplied,
+    Rejected {
+        code: RejectCode,
+        reason: String,
+    },
+}
+
+/// Why a write was refused; permanent, so the device rolls the optimistic change back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    /// The access rules forbid it (REQ-ACC-7).
+    Forbidden,
+    /// Something it names does not exist (or is not visible to this person).
+    NotFound,
+    /// It breaks a limit or a shape rule.
+    Invalid,
+}
+
+/// Query of `GET /v1/pull`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullQuery {
+    /// The cursor from the previous pull; 0 for everything.
+    #[serde(default)]
+    pub since: u64,
+    /// The directory version the device holds; the directory is sent only when it differs.
+    #[serde(default)]
+    pub directory_version: Option<String>,
+}
+
+/// One page of changes this person may see, and where to continue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<Change>,
+    pub cursor: u64,
+    pub has_more: bool,
+    /// Present when the device's directory is out of date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<Directory>,
+}
+
+/// One entry of the school's change log, as this person may see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    Award(AwardRecord),
+}
+
+/// A point awarded (or deducted) to one pupil.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardRecord {
+    pub id: Uuid,
+    pub pupil_id: String,
+    pub class_id: String,
+    pub skill_id: String,
+    pub points: i32,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub awarded_by: String,
+    pub awarded_at: DateTime<Utc>,
+}
+
+/// The part of the school this person may see: names for the UI and facts for the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    pub version: String,
+    pub school_id: String,
+    pub school_name: String,
+    pub classes: Vec<ClassInfo>,
+    pub pupils: Vec<PupilInfo>,
+    pub skills: Vec<SkillInfo>,
+    /// The slice of the school's facts the shared rules need on this device (REQ-ACC-7).
+    pub facts: SchoolFacts,
+}
+
+/// A class as the apps show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassInfo {
+    pub id: String,
+    pub name: String,
+    pub show_points_to_parents: bool,
+}
+
+/// A pupil as the apps show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PupilInfo {
+    pub id: String,
+    pub display_name: String,
+    pub class_id: Option<String>,
+}
+
+/// A skill of a class (REQ-PTS-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkillInfo {
+    pub id: String,
+    pub class_id: String,
+    pub name: String,
+    pub icon: String,
+    pub weight: i32,
+    pub kind: SkillKind,
+    pub category: String,
+}
+
+/// Every error body the server sends: a stable code, words for people, and the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Checks an award's shape before anyone stores it: the same limits on device and server.
+pub fn validate_award(awards: &[AwardTarget], note: Option<&str>) -> Result<(), (String, String)> {
+    if awards.is_empty() {
+        return Err(("awards".into(), "name at least one pupil".into()));
+    }
+    if awards.len() > MAX_PUPILS_PER_AWARD {
+        return Err((
+            "awards".into(),
+            format!("at most {MAX_PUPILS_PER_AWARD} pupils in one award"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for a in awards {
+        if !seen.insert(a.pupil_id.as_str()) {
+            return Err(("awards".into(), "a pupil is named twice".into()));
+        }
+    }
+    if let Some(n) = note {
+        if n.chars().count() > MAX_NOTE_CHARS {
+            return Err((
+                "note".into(),
+                format!("a note is at most {MAX_NOTE_CHARS} characters"),
+            ));
+        }
+    }
+    Ok(())
+}
