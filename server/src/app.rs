@@ -1,0 +1,85 @@
+//! The router and the process around it: state, limits, and binding a loopback address.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use homeroom_protocol::wire::MAX_BODY_BYTES;
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ServerError;
+use crate::routes;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+}
+
+/// How to run a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub seed_fixture: bool,
+}
+
+/// The `/v1` API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/health", get(|| async { "ok" }))
+        .route("/v1/sessions", post(routes::session::sign_in))
+        .route("/v1/push", post(routes::sync::push))
+        .route("/v1/pull", get(routes::sync::pull))
+        .fallback(|| async { ServerError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A bound, migrated server, ready to serve.
+pub struct Bound {
+    pub addr: SocketAddr,
+    listener: TcpListener,
+    app: Router,
+}
+
+impl Bound {
+    /// Serves until the future `shutdown` resolves.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| ServerError::Internal(format!("serve: {e}")))
+    }
+}
+
+/// Opens the database, seeds if asked, and binds the listen address (port 0 picks a free one).
+pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
+    let db = crate::db::open(&config.data_dir).await?;
+    if config.seed_fixture {
+        crate::seed::seed_fixture(&db).await?;
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServerError::Internal(format!("bind {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServerError::Internal(format!("local addr: {e}")))?;
+    Ok(Bound {
+        addr,
+        listener,
+        app: router(AppState { db }),
+    })
+}

@@ -1,0 +1,120 @@
+//! The slice of the school one person may see: names for their screens, facts for their rules.
+
+use homeroom_protocol::access::{can, Action, SchoolFacts, Target};
+use homeroom_protocol::skills::SkillKind;
+use homeroom_protocol::wire::{ClassInfo, Directory, PupilInfo, SkillInfo};
+use ring::digest::{digest, SHA256};
+use sqlx::{Row, SqlitePool};
+
+use crate::auth::Caller;
+use crate::error::ServerError;
+
+/// Builds `caller`'s directory from the school's facts: only classes and pupils they may see
+/// (a parent sees their own children, never classmates: REQ-ACC-5).
+#[tracing::instrument(skip_all)]
+pub async fn for_caller(
+    pool: &SqlitePool,
+    caller: &Caller,
+    facts: &SchoolFacts,
+) -> Result<Directory, ServerError> {
+    let me = Some(caller.user_id.as_str());
+    let pupil_ids: Vec<&String> = facts
+        .pupils
+        .keys()
+        .filter(|p| can(facts, me, Action::ReadPortfolio, &Target::Pupil(p)).is_ok())
+        .collect();
+    let class_ids: Vec<&String> = facts
+        .classes
+        .keys()
+        .filter(|c| can(facts, me, Action::ReadStory, &Target::Class(c)).is_ok())
+        .collect();
+
+    let mut slice = SchoolFacts::default();
+    if let Some(u) = facts.users.get(&caller.user_id) {
+        slice.users.insert(caller.user_id.clone(), u.clone());
+    }
+    for c in &class_ids {
+        if let Some(cf) = facts.classes.get(*c) {
+            for id in cf.teacher_ids.iter().chain(cf.staff_ids.iter()) {
+                if let Some(u) = facts.users.get(id) {
+                    slice.users.insert(id.clone(), u.clone());
+                }
+            }
+            slice.classes.insert((*c).clone(), cf.clone());
+        }
+    }
+    for p in &pupil_ids {
+        if let Some(pf) = facts.pupils.get(*p) {
+            slice.pupils.insert((*p).clone(), pf.clone());
+        }
+    }
+
+    let school_name: String = sqlx::query("SELECT name FROM schools WHERE id = ?")
+        .bind(&caller.school_id)
+        .fetch_one(pool)
+        .await?
+        .try_get("name")?;
+    let mut classes = Vec::new();
+    let mut skills = Vec::new();
+    for c in &class_ids {
+        let row = sqlx::query("SELECT name, show_points_to_parents FROM classes WHERE id = ?")
+            .bind(*c)
+            .fetch_one(pool)
+            .await?;
+        classes.push(ClassInfo {
+            id: (*c).clone(),
+            name: row.try_get("name")?,
+            show_points_to_parents: row.try_get::<i64, _>("show_points_to_parents")? != 0,
+        });
+        for s in sqlx::query(
+            "SELECT id, name, icon, weight, kind, category FROM skills WHERE class_id = ? ORDER BY weight DESC, id",
+        )
+        .bind(*c)
+        .fetch_all(pool)
+        .await?
+        {
+            skills.push(SkillInfo {
+                id: s.try_get("id")?,
+                class_id: (*c).clone(),
+                name: s.try_get("name")?,
+                icon: s.try_get("icon")?,
+                weight: s.try_get::<i64, _>("weight")? as i32,
+                kind: if s.try_get::<&str, _>("kind")? == "needs_work" {
+                    SkillKind::NeedsWork
+                } else {
+                    SkillKind::Positive
+                },
+                category: s.try_get("category")?,
+            });
+        }
+    }
+    let mut pupils = Vec::new();
+    for p in &pupil_ids {
+        let row = sqlx::query("SELECT display_name, class_id FROM pupils WHERE id = ?")
+            .bind(*p)
+            .fetch_one(pool)
+            .await?;
+        pupils.push(PupilInfo {
+            id: (*p).clone(),
+            display_name: row.try_get("display_name")?,
+            class_id: row.try_get("class_id")?,
+        });
+    }
+    let mut dir = Directory {
+        version: String::new(),
+        school_id: caller.school_id.clone(),
+        school_name,
+        classes,
+        pupils,
+        skills,
+        facts: slice,
+    };
+    let bytes = serde_json::to_vec(&dir).map_err(|e| ServerError::Internal(e.to_string()))?;
+    dir.version = digest(&SHA256, &bytes)
+        .as_ref()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(dir)
+}

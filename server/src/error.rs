@@ -1,0 +1,81 @@
+//! One error type for every handler, rendered as the JSON body of `ApiError`, never a stack trace.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use homeroom_protocol::wire::ApiError;
+
+/// A request that failed, with the status and the words the client gets.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        field: Option<String>,
+    },
+    #[error("request body is larger than the server accepts")]
+    TooLarge,
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("email, password or code is wrong")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("too many attempts; try again later")]
+    RateLimited,
+    #[error("storage failed")]
+    Db(#[from] sqlx::Error),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ServerError {
+    /// A 400 about one field of the request.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ServerError::BadRequest {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ServerError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
+            ServerError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ServerError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ServerError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ServerError::Db(_) | ServerError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            // The detail goes to the log (no request data in it), never to the client.
+            match &self {
+                ServerError::Db(e) => tracing::error!(error = %e, "storage error"),
+                ServerError::Internal(e) => tracing::error!(error = %e, "internal error"),
+                _ => {}
+            }
+        }
+        let field = match &self {
+            ServerError::BadRequest { field, .. } => field.clone(),
+            _ => None,
+        };
+        let body = ApiError {
+            error: code.to_owned(),
+            message: self.to_string(),
+            field,
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,47 @@
+//! A JSON body extractor whose failures are JSON errors (400 with the reason, 413 when too big).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ServerError;
+
+/// Like `axum::Json`, but a malformed or oversized body becomes a [`ServerError`].
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(rejection_to_error(rejection)),
+        }
+    }
+}
+
+fn rejection_to_error(rejection: JsonRejection) -> ServerError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ServerError::TooLarge;
+    }
+    let message = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "send a JSON body with content-type application/json".to_owned()
+        }
+        JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON".to_owned(),
+        // serde's message names the field and what was wrong with it, never server internals.
+        JsonRejection::JsonDataError(e) => {
+            format!("the body does not match the API: {}", e.body_text())
+        }
+        _ => "the body could not be read".to_owned(),
+    };
+    ServerError::BadRequest {
+        message,
+        field: None,
+    }
+}

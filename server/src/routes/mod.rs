@@ -1,0 +1,4 @@
+//! The HTTP routes, one module per resource.
+
+pub mod session;
+pub mod sync;

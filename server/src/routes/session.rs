@@ -1,0 +1,83 @@
+//! `POST /v1/sessions`: sign in with email and password, or with a pupil code (REQ-ACC-4).
+
+use axum::extract::State;
+use axum::Json;
+use homeroom_protocol::wire::{Me, SignInRequest, SignInResponse};
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::auth::{create_session, secret_hash, verify_password};
+use crate::db::parse_role;
+use crate::error::ServerError;
+use crate::json::ApiJson;
+
+/// A valid argon2id hash of nothing in particular: unknown emails cost the same time as known ones.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Cp6L3TFgDbjs3yQd1h6p9VFSMmGlFoMgHBNdIE2j7U";
+
+/// Longest email or secret the server will look at.
+const MAX_CREDENTIAL_CHARS: usize = 320;
+
+#[tracing::instrument(skip_all)]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> Result<Json<SignInResponse>, ServerError> {
+    let (row, device_id) = match &req {
+        SignInRequest::Password {
+            email,
+            password,
+            device_id,
+        } => {
+            if email.len() > MAX_CREDENTIAL_CHARS || password.len() > MAX_CREDENTIAL_CHARS {
+                return Err(ServerError::InvalidCredentials);
+            }
+            let row = sqlx::query(
+                "SELECT id, display_name, role, school_id, password_hash FROM users WHERE email = ?",
+            )
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&state.db)
+            .await?;
+            let stored: Option<String> = match &row {
+                Some(r) => r.try_get("password_hash")?,
+                None => None,
+            };
+            let password = password.clone();
+            let ok = tokio::task::spawn_blocking(move || {
+                verify_password(&password, stored.as_deref().unwrap_or(DUMMY_HASH))
+                    && stored.is_some()
+            })
+            .await
+            .map_err(|e| ServerError::Internal(format!("verify task: {e}")))?;
+            if !ok {
+                return Err(ServerError::InvalidCredentials);
+            }
+            (row.ok_or(ServerError::InvalidCredentials)?, device_id)
+        }
+        SignInRequest::PupilCode { code, device_id } => {
+            if code.len() > MAX_CREDENTIAL_CHARS {
+                return Err(ServerError::InvalidCredentials);
+            }
+            let row = sqlx::query(
+                "SELECT id, display_name, role, school_id FROM users WHERE pupil_code_hash = ?",
+            )
+            .bind(secret_hash(code.trim().to_uppercase().as_str()))
+            .fetch_optional(&state.db)
+            .await?
+            .ok_or(ServerError::InvalidCredentials)?;
+            (row, device_id)
+        }
+    };
+    let me = Me {
+        user_id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        role: parse_role(row.try_get::<&str, _>("role")?)?,
+        school_id: row.try_get("school_id")?,
+    };
+    let (token, expires_at) = create_session(&state.db, &me.user_id, device_id.as_deref()).await?;
+    tracing::info!(role = ?me.role, "signed in");
+    Ok(Json(SignInResponse {
+        token,
+        expires_at,
+        me,
+    }))
+}

@@ -1,0 +1,246 @@
+//! `POST /v1/push` and `GET /v1/pull`: devices send their outbox and fetch what changed.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use chrono::Utc;
+use homeroom_protocol::access::{can, Action, SchoolFacts, Target};
+use homeroom_protocol::wire::{
+    validate_award, AwardRecord, AwardTarget, Change, ClientWrite, PullQuery, PullResponse,
+    PushRequest, PushResponse, RejectCode, WriteOp, WriteOutcome, WriteResult,
+    MAX_CHANGES_PER_PAGE, MAX_WRITES_PER_PUSH,
+};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::db::school_facts;
+use crate::directory;
+use crate::error::ServerError;
+use crate::json::ApiJson;
+
+#[tracing::instrument(skip_all, fields(writes = req.writes.len()))]
+pub async fn push(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ServerError> {
+    if req.writes.len() > MAX_WRITES_PER_PUSH {
+        return Err(ServerError::field(
+            "writes",
+            format!("at most {MAX_WRITES_PER_PUSH} writes per push"),
+        ));
+    }
+    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let mut results = Vec::with_capacity(req.writes.len());
+    for write in &req.writes {
+        let outcome = apply_write(&state.db, &caller, &facts, write).await?;
+        results.push(WriteResult {
+            client_id: write.client_id,
+            outcome,
+        });
+    }
+    Ok(Json(PushResponse { results }))
+}
+
+/// Applies one write at most once: the change, its log entries and the client id commit together.
+async fn apply_write(
+    pool: &SqlitePool,
+    caller: &Caller,
+    facts: &SchoolFacts,
+    write: &ClientWrite,
+) -> Result<WriteOutcome, ServerError> {
+    let mut tx = pool.begin().await?;
+    let client_id = write.client_id.to_string();
+    if let Some(row) =
+        sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = ?")
+            .bind(&client_id)
+            .fetch_optional(&mut *tx)
+            .await?
+    {
+        let owner: String = row.try_get("user_id")?;
+        if owner != caller.user_id {
+            return Ok(reject(
+                RejectCode::Invalid,
+                "this client id belongs to another write",
+            ));
+        }
+        let first: WriteOutcome = serde_json::from_str(row.try_get::<&str, _>("outcome")?)
+            .map_err(|e| ServerError::Internal(format!("stored outcome: {e}")))?;
+        return Ok(match first {
+            WriteOutcome::Accepted | WriteOutcome::AlreadyApplied => WriteOutcome::AlreadyApplied,
+            rejected => rejected,
+        });
+    }
+    let outcome = match &write.op {
+        WriteOp::AwardPoints {
+            awards,
+            skill_id,
+            note,
+            ..
+        } => award(&mut tx, caller, facts, awards, skill_id, note.as_deref()).await?,
+    };
+    let stored =
+        serde_json::to_string(&outcome).map_err(|e| ServerError::Internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO applied_writes (client_id, user_id, outcome, applied_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(&client_id)
+    .bind(&caller.user_id)
+    .bind(stored)
+    .bind(Utc::now().to_rfc3339())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+fn reject(code: RejectCode, reason: impl Into<String>) -> WriteOutcome {
+    WriteOutcome::Rejected {
+        code,
+        reason: reason.into(),
+    }
+}
+
+/// REQ-PTS-2: awards a skill to each named pupil, if the shared rules allow every one of them.
+async fn award(
+    tx: &mut Transaction<'_, Sqlite>,
+    caller: &Caller,
+    facts: &SchoolFacts,
+    awards: &[AwardTarget],
+    skill_id: &str,
+    note: Option<&str>,
+) -> Result<WriteOutcome, ServerError> {
+    if let Err((field, why)) = validate_award(awards, note) {
+        return Ok(reject(RejectCode::Invalid, format!("{field}: {why}")));
+    }
+    for a in awards {
+        if let Err(denied) = can(
+            facts,
+            Some(&caller.user_id),
+            Action::AwardPoints,
+            &Target::Pupil(&a.pupil_id),
+        ) {
+            return Ok(reject(RejectCode::Forbidden, denied.to_string()));
+        }
+    }
+    let Some(skill) = sqlx::query("SELECT class_id, weight FROM skills WHERE id = ?")
+        .bind(skill_id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(reject(RejectCode::NotFound, format!("no skill {skill_id}")));
+    };
+    let skill_class: String = skill.try_get("class_id")?;
+    let points: i64 = skill.try_get("weight")?;
+    // The server's clock orders the log; the device's clock is only shown.
+    let awarded_at = Utc::now();
+    for a in awards {
+        let class_id = facts
+            .pupils
+            .get(&a.pupil_id)
+            .and_then(|p| p.class_id.clone())
+            .unwrap_or_default();
+        if class_id != skill_class {
+            return Ok(reject(
+                RejectCode::Invalid,
+                "the skill belongs to another class than the pupil's",
+            ));
+        }
+        let exists = sqlx::query("SELECT 1 FROM awards WHERE id = ?")
+            .bind(a.award_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        if exists.is_some() {
+            return Ok(reject(
+                RejectCode::Invalid,
+                "an award with this id already exists",
+            ));
+        }
+        let record = AwardRecord {
+            id: a.award_id,
+            pupil_id: a.pupil_id.clone(),
+            class_id: class_id.clone(),
+            skill_id: skill_id.to_owned(),
+            points: points as i32,
+            note: note.map(str::to_owned),
+            awarded_by: caller.user_id.clone(),
+            awarded_at,
+        };
+        sqlx::query(
+            "INSERT INTO awards (id, school_id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(record.id.to_string())
+        .bind(&caller.school_id)
+        .bind(&record.pupil_id)
+        .bind(&record.class_id)
+        .bind(&record.skill_id)
+        .bind(points)
+        .bind(&record.note)
+        .bind(&record.awarded_by)
+        .bind(record.awarded_at.to_rfc3339())
+        .execute(&mut **tx)
+        .await?;
+        let payload = serde_json::to_string(&Change::Award(record))
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES (?, 'award', ?, ?)",
+        )
+        .bind(&caller.school_id)
+        .bind(&a.pupil_id)
+        .bind(payload)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(WriteOutcome::Accepted)
+}
+
+#[tracing::instrument(skip_all, fields(since = q.since))]
+pub async fn pull(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PullQuery>,
+) -> Result<Json<PullResponse>, ServerError> {
+    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let since =
+        i64::try_from(q.since).map_err(|_| ServerError::field("since", "cursor out of range"))?;
+    let rows = sqlx::query(
+        "SELECT seq, kind, pupil_id, payload FROM changes WHERE school_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+    )
+    .bind(&caller.school_id)
+    .bind(since)
+    .bind(MAX_CHANGES_PER_PAGE as i64 + 1)
+    .fetch_all(&state.db)
+    .await?;
+    let has_more = rows.len() > MAX_CHANGES_PER_PAGE;
+    let mut cursor = q.since;
+    let mut changes = Vec::new();
+    for row in rows.iter().take(MAX_CHANGES_PER_PAGE) {
+        cursor = row.try_get::<i64, _>("seq")? as u64;
+        let pupil: Option<String> = row.try_get("pupil_id")?;
+        // Every change is filtered by the shared rules: REQ-PTS-5, ACC-5.
+        let visible = match pupil.as_deref() {
+            Some(p) => can(
+                &facts,
+                Some(&caller.user_id),
+                Action::ReadPoints,
+                &Target::Pupil(p),
+            )
+            .is_ok(),
+            None => false,
+        };
+        if visible {
+            let change: Change = serde_json::from_str(row.try_get::<&str, _>("payload")?)
+                .map_err(|e| ServerError::Internal(format!("stored change: {e}")))?;
+            changes.push(change);
+        }
+    }
+    let dir = directory::for_caller(&state.db, &caller, &facts).await?;
+    let directory = (q.directory_version.as_deref() != Some(dir.version.as_str())).then_some(dir);
+    Ok(Json(PullResponse {
+        changes,
+        cursor,
+        has_more,
+        directory,
+    }))
+}

@@ -1,0 +1,118 @@
+//! Seeds the fixture school of DESIGN.md (known passwords) for tests and the demo.
+
+use homeroom_protocol::fixture;
+use homeroom_protocol::skills::{skill_id, SkillKind, DEFAULT_SKILLS};
+use sqlx::SqlitePool;
+
+use crate::auth::{hash_password, secret_hash};
+use crate::db::role_name;
+use crate::error::ServerError;
+
+/// Inserts the fixture school unless it is already there; returns whether it seeded.
+#[tracing::instrument(skip_all)]
+pub async fn seed_fixture(pool: &SqlitePool) -> Result<bool, ServerError> {
+    let present: Option<(String,)> = sqlx::query_as("SELECT id FROM schools WHERE id = ?")
+        .bind(fixture::SCHOOL_ID)
+        .fetch_optional(pool)
+        .await?;
+    if present.is_some() {
+        return Ok(false);
+    }
+    // Hash outside the transaction: argon2 is deliberately slow.
+    let mut hashed = Vec::new();
+    for u in fixture::USERS.iter() {
+        let password = match u.pupil_id {
+            None => Some(hash_password(&u.password())?),
+            Some(_) => None,
+        };
+        hashed.push((u, password));
+    }
+    let mut tx = pool.begin().await?;
+    for (id, name) in [
+        (fixture::SCHOOL_ID, fixture::SCHOOL_NAME),
+        (fixture::OTHER_SCHOOL_ID, "Riverside Academy"),
+    ] {
+        sqlx::query("INSERT INTO schools (id, name) VALUES (?, ?)")
+            .bind(id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (u, password_hash) in &hashed {
+        sqlx::query(
+            "INSERT INTO users (id, school_id, role, display_name, email, password_hash, pupil_id, pupil_code_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(u.id)
+        .bind(u.school_id)
+        .bind(role_name(u.role))
+        .bind(u.display_name)
+        .bind(u.pupil_id.is_none().then(|| u.email()))
+        .bind(password_hash.as_deref())
+        .bind(u.pupil_id)
+        .bind(u.pupil_code().map(|c| secret_hash(&c)))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for c in fixture::CLASSES.iter() {
+        sqlx::query(
+            "INSERT INTO classes (id, school_id, name, show_points_to_parents) VALUES (?, ?, ?, ?)",
+        )
+        .bind(c.id)
+        .bind(fixture::SCHOOL_ID)
+        .bind(c.name)
+        .bind(c.show_points_to_parents as i64)
+        .execute(&mut *tx)
+        .await?;
+        let staff = c
+            .teachers
+            .iter()
+            .map(|t| (t, 1))
+            .chain(c.staff.iter().map(|s| (s, 0)));
+        for (user_id, is_teacher) in staff {
+            sqlx::query("INSERT INTO class_staff (class_id, user_id, is_teacher) VALUES (?, ?, ?)")
+                .bind(c.id)
+                .bind(*user_id)
+                .bind(is_teacher)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for s in DEFAULT_SKILLS.iter() {
+            sqlx::query(
+                "INSERT INTO skills (id, class_id, name, icon, weight, kind, category) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(skill_id(c.id, s.key))
+            .bind(c.id)
+            .bind(s.name)
+            .bind(s.icon)
+            .bind(s.weight)
+            .bind(match s.kind {
+                SkillKind::Positive => "positive",
+                SkillKind::NeedsWork => "needs_work",
+            })
+            .bind(s.category)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    for p in fixture::PUPILS.iter() {
+        sqlx::query(
+            "INSERT INTO pupils (id, school_id, display_name, class_id) VALUES (?, ?, ?, ?)",
+        )
+        .bind(p.id)
+        .bind(fixture::SCHOOL_ID)
+        .bind(p.display_name)
+        .bind(p.class_id)
+        .execute(&mut *tx)
+        .await?;
+        for parent in p.parents {
+            sqlx::query("INSERT INTO parent_links (pupil_id, parent_id) VALUES (?, ?)")
+                .bind(p.id)
+                .bind(*parent)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
