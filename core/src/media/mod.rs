@@ -1,0 +1,247 @@
+//! On-device photo pipeline (issue 6, REQ-PRV-1, REQ-OFF-2): decode once, orient, shrink, strip every
+//! byte of metadata and hash, before anything is queued for upload.
+//!
+//! Stack: mozjpeg (a libjpeg-turbo fork, SIMD, builds from source for iOS and Android) for JPEG decode
+//! with DCT-domain downscaling and for encoding; fast_image_resize for SIMD resampling; `png` and
+//! libwebp for the other inputs. See `docs/benchmarks/media.md` for why (measured against a pure-Rust stack).
+//!
+//! Inputs are JPEG, PNG and WebP. HEIC is converted to JPEG by the iOS shell with the platform codec
+//! before it reaches the core. Pixels are treated as sRGB; embedded ICC profiles are not carried over.
+
+mod decode;
+mod encode;
+mod error;
+mod exif;
+mod limits;
+mod orient;
+mod resize;
+
+use std::path::Path;
+
+pub use decode::{dct_scale, sniff, SourceFormat};
+pub use encode::{encode_once, sha256_hex};
+pub use error::MediaError;
+pub use limits::Limits;
+pub use orient::apply as apply_orientation;
+pub use resize::fit;
+
+/// Decoded, upright RGB8 pixels (row-major, 3 bytes a pixel, no padding): shared by the encoder and the consent filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrientedImage {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
+}
+
+/// Container of an encoded output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Jpeg,
+    WebP,
+}
+
+/// How hard the JPEG encoder works for size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JpegEffort {
+    /// libjpeg-turbo baseline with optimised Huffman tables: fastest.
+    Fast,
+    /// Progressive, optimised Huffman, mozjpeg's perceptual quant tables; no trellis. The default.
+    Balanced,
+    /// Full mozjpeg: trellis quantisation, optimised Huffman, progressive scan search. Smallest, slowest.
+    Smallest,
+}
+
+/// What the pipeline produces and within which limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoOptions {
+    /// Long edge of the large version (REQ-PRV-1: at most 2048).
+    pub large_long_edge: u32,
+    /// Long edge of the thumbnail.
+    pub thumbnail_long_edge: u32,
+    /// Starting encoder quality, 1–100.
+    pub quality: u8,
+    /// The quality is never lowered below this to meet a budget.
+    pub min_quality: u8,
+    /// Quality decrement per retry while an output is over its budget.
+    pub quality_step: u8,
+    /// Byte budget of the large version.
+    pub large_budget_bytes: u64,
+    /// Byte budget of the thumbnail.
+    pub thumbnail_budget_bytes: u64,
+    pub format: OutputFormat,
+    pub jpeg_effort: JpegEffort,
+    /// A JPEG may come out up to this many percent under `large_long_edge` when that lets the decoder's
+    /// DCT scaling hit the size directly and skip a resampling pass (4032 → 2016 instead of 2048).
+    pub size_slack_percent: u8,
+    pub limits: Limits,
+}
+
+impl Default for PhotoOptions {
+    fn default() -> Self {
+        PhotoOptions {
+            large_long_edge: 2048,
+            thumbnail_long_edge: 400,
+            quality: 80,
+            min_quality: 40,
+            quality_step: 5,
+            large_budget_bytes: 600_000,
+            thumbnail_budget_bytes: 40_000,
+            format: OutputFormat::Jpeg,
+            jpeg_effort: JpegEffort::Balanced,
+            size_slack_percent: 2,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl PhotoOptions {
+    fn validate(&self) -> Result<(), MediaError> {
+        let bad = |detail: &str| {
+            Err(MediaError::InvalidOptions {
+                detail: detail.to_string(),
+            })
+        };
+        if self.large_long_edge == 0 || self.thumbnail_long_edge == 0 {
+            return bad("long edges must be positive");
+        }
+        if self.thumbnail_long_edge > self.large_long_edge {
+            return bad("thumbnail must not be larger than the large version");
+        }
+        if !(1..=100).contains(&self.quality) || !(1..=self.quality).contains(&self.min_quality) {
+            return bad("need 1 <= min_quality <= quality <= 100");
+        }
+        if self.size_slack_percent > 50 {
+            return bad("size_slack_percent must be at most 50");
+        }
+        Ok(())
+    }
+}
+
+/// One upload-ready output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedImage {
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// SHA-256 of `bytes`, lower-case hex: the content address for the chunked upload.
+    pub sha256_hex: String,
+    pub format: OutputFormat,
+    /// Quality the bytes were finally encoded at.
+    pub quality: u8,
+    /// False when even `min_quality` could not meet the byte budget (the photo is still usable).
+    pub within_budget: bool,
+}
+
+/// The large version and thumbnail of one photo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedPhoto {
+    pub large: EncodedImage,
+    pub thumbnail: EncodedImage,
+}
+
+/// Reads a photo the shell saved (camera JPEG, PNG, WebP), and returns its upright, metadata-free
+/// large version and thumbnail (REQ-PRV-1).
+pub fn prepare_photo(path: &Path, opts: &PhotoOptions) -> Result<PreparedPhoto, MediaError> {
+    let _span = tracing::info_span!("media.prepare_photo").entered();
+    opts.validate()?;
+    let bytes = limits::read_limited(path, &opts.limits)?;
+    prepare_photo_bytes(&bytes, opts)
+}
+
+/// [`prepare_photo`] for bytes already in memory.
+pub fn prepare_photo_bytes(bytes: &[u8], opts: &PhotoOptions) -> Result<PreparedPhoto, MediaError> {
+    opts.validate()?;
+    let img = decode_oriented_bytes(
+        bytes,
+        opts.large_long_edge,
+        opts.size_slack_percent,
+        &opts.limits,
+    )?;
+    encode_prepared(&img, opts)
+}
+
+/// Decodes a photo file once into upright RGB8 whose long edge is at most `max_long_edge`
+/// (and at least `max_long_edge * (100 - slack_percent) / 100` when the source is that big).
+/// The consent filter reuses this image, so the photo is decoded once for both.
+pub fn decode_oriented(
+    path: &Path,
+    max_long_edge: u32,
+    slack_percent: u8,
+    limits: &Limits,
+) -> Result<OrientedImage, MediaError> {
+    let bytes = limits::read_limited(path, limits)?;
+    decode_oriented_bytes(&bytes, max_long_edge, slack_percent, limits)
+}
+
+/// [`decode_oriented`] for bytes already in memory.
+pub fn decode_oriented_bytes(
+    bytes: &[u8],
+    max_long_edge: u32,
+    slack_percent: u8,
+    limits: &Limits,
+) -> Result<OrientedImage, MediaError> {
+    let max_long_edge = max_long_edge.max(1);
+    let slack = u64::from(slack_percent.min(99));
+    let min_long_edge = (u64::from(max_long_edge) * (100 - slack)).div_ceil(100) as u32;
+    let decoded = decode::decode(bytes, limits, min_long_edge)?;
+    tracing::debug!(
+        format = ?decoded.format,
+        source_width = decoded.source_width,
+        source_height = decoded.source_height,
+        orientation = decoded.orientation,
+        "decoded photo"
+    );
+    let (w, h) = (decoded.image.width, decoded.image.height);
+    let (tw, th) = resize::fit(w, h, max_long_edge);
+    let image = resize::resize_to(decoded.image, tw, th)?;
+    Ok(orient::apply(image, decoded.orientation))
+}
+
+/// Encodes an already decoded (and possibly face-blurred) upright image into the large version and
+/// thumbnail. The thumbnail is resampled from the large version, never from the original file.
+pub fn encode_prepared(
+    img: &OrientedImage,
+    opts: &PhotoOptions,
+) -> Result<PreparedPhoto, MediaError> {
+    opts.validate()?;
+    let expected = img.width as usize * img.height as usize * 3;
+    if img.rgb.len() != expected || expected == 0 {
+        return Err(MediaError::InvalidOptions {
+            detail: format!(
+                "RGB buffer is {} bytes, {}x{} needs {expected}",
+                img.rgb.len(),
+                img.width,
+                img.height
+            ),
+        });
+    }
+    let (lw, lh) = resize::fit(img.width, img.height, opts.large_long_edge);
+    let resized;
+    let large_img = if (lw, lh) == (img.width, img.height) {
+        img
+    } else {
+        resized = resize::resize_ref(img, lw, lh)?;
+        &resized
+    };
+    let ladder = |budget_bytes| encode::Ladder {
+        quality: opts.quality,
+        min_quality: opts.min_quality,
+        step: opts.quality_step,
+        budget_bytes,
+    };
+    let large = encode::encode_within_budget(
+        large_img,
+        opts.format,
+        opts.jpeg_effort,
+        ladder(opts.large_budget_bytes),
+    )?;
+    let (tw, th) = resize::fit(lw, lh, opts.thumbnail_long_edge);
+    let thumb_img = resize::resize_ref(large_img, tw, th)?;
+    let thumbnail = encode::encode_within_budget(
+        &thumb_img,
+        opts.format,
+        opts.jpeg_effort,
+        ladder(opts.thumbnail_budget_bytes),
+    )?;
+    Ok(PreparedPhoto { large, thumbnail })
+}
