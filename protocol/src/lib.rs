@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod fixture;
+pub mod notify;
 pub mod skills;
 pub mod wire;
 
