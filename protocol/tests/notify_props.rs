@@ -268,3 +268,51 @@ proptest! {
         prop_assert_eq!(planned.decision, Decision::DeliverNow { breaks_quiet_hours: blocked(&who, now) });
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    // REQ-NOT-2: every held notification lands in exactly one digest, one per recipient,
+    // conversation and release instant, shown when its own hold ends.
+    #[test]
+    fn held_notifications_fold_into_one_digest_per_conversation_and_release(
+        messages in proptest::collection::vec((0u128..4, 0u128..5, 0i64..7 * 86_400), 1..80),
+        zone in 0usize..ZONES.len(),
+    ) {
+        let start = DateTime::from_timestamp(START_2026 + 86_400 * 60, 0).unwrap();
+        let people: Vec<Recipient> = (0..4u128)
+            .map(|i| Recipient {
+                id: Uuid::from_u128(i),
+                schedule: NotifySchedule::for_staff(&StaffHours::new(ZONES[zone])).unwrap(),
+                lock_screen: LockScreenPreview::Generic,
+            })
+            .collect();
+        let plans: Vec<PlannedNotification> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, &(r, c, s))| {
+                let at = start + Duration::seconds(s);
+                let mut e = event(EventKind::Message { conversation: Uuid::from_u128(c), from: SenderKind::Parent }, at);
+                e.id = Uuid::from_u128(1000 + i as u128);
+                plan(&e, &people[r as usize], at).unwrap()
+            })
+            .collect();
+        let digests = build_digests(&plans);
+        let held: Vec<&PlannedNotification> = plans.iter().filter(|p| p.decision.is_held()).collect();
+        prop_assert_eq!(digests.iter().map(|d| d.events.len()).sum::<usize>(), held.len());
+        let mut seen = std::collections::HashSet::new();
+        for d in &digests {
+            prop_assert!(seen.insert((d.recipient, d.key, d.deliver_at)), "two digests for one conversation and release");
+            prop_assert!(matches!(d.key, DigestKey::Conversation(_)));
+            for id in &d.events {
+                let p = held.iter().find(|p| p.event == *id).unwrap();
+                prop_assert_eq!(p.recipient, d.recipient);
+                prop_assert_eq!(p.decision, Decision::Digest { at: d.deliver_at, key: d.key });
+            }
+            let at = |id: &Uuid| held.iter().find(|p| p.event == *id).map(|p| p.event_at);
+            let oldest_first = d.events.windows(2).all(|w| at(&w[0]) <= at(&w[1]));
+            prop_assert!(oldest_first);
+        }
+        prop_assert!(digests.windows(2).all(|w| w[0].deliver_at <= w[1].deliver_at));
+    }
+}

@@ -130,3 +130,50 @@ pub struct NotifyEvent {
     pub kind: EventKind,
     pub preview: EventPreview,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_kinds_and_digest_keys_round_trip_through_json() {
+        let id = Uuid::from_u128(42);
+        let kinds = [
+            EventKind::Message {
+                conversation: id,
+                from: SenderKind::Parent,
+            },
+            EventKind::SafeguardingReport { report: id },
+            EventKind::ClassAnnouncement { class: id },
+            EventKind::ClassStoryPost { class: id },
+            EventKind::SchoolStoryPost,
+            EventKind::Emergency {
+                issued_by_admin: true,
+                school_wide: true,
+            },
+        ];
+        for kind in kinds {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(
+                serde_json::from_str::<EventKind>(&json).unwrap(),
+                kind,
+                "{json}"
+            );
+            if let Some(key) = kind.digest_key() {
+                let json = serde_json::to_string(&key).unwrap();
+                assert_eq!(
+                    serde_json::from_str::<DigestKey>(&json).unwrap(),
+                    key,
+                    "{json}"
+                );
+            }
+        }
+        assert_eq!(
+            serde_json::to_string(&EventKind::SchoolStoryPost).unwrap(),
+            r#"{"type":"school_story_post"}"#
+        );
+        let alone = DigestKey::Alone(id);
+        let json = serde_json::to_string(&alone).unwrap();
+        assert_eq!(serde_json::from_str::<DigestKey>(&json).unwrap(), alone);
+    }
+}

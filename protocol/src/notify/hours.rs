@@ -96,8 +96,14 @@ impl DailySpan {
         Ok(span)
     }
 
-    /// Rejects empty spans (start equal to end, or 00:00 and 24:00 meaning the same instant).
+    /// Rejects empty spans and a start of 24:00 (which only closes a day).
     pub fn validate(&self) -> Result<(), NotifyError> {
+        if self.start == TimeOfDay::END_OF_DAY {
+            return Err(NotifyError::InvalidTime(format!(
+                "{} (24:00 can only end a span)",
+                self.start
+            )));
+        }
         if self.len_minutes() == 0 {
             return Err(NotifyError::EmptySpan(self.to_string()));
         }
@@ -310,6 +316,7 @@ mod tests {
         let t = |s: &str| s.parse::<TimeOfDay>().unwrap();
         assert!(DailySpan::new(t("08:00"), t("08:00")).is_err());
         assert!(DailySpan::new(t("00:00"), t("24:00")).is_ok());
+        assert!(DailySpan::new(t("24:00"), t("08:00")).is_err());
         assert_eq!(
             DailySpan::new(t("17:00"), t("08:00"))
                 .unwrap()

@@ -25,7 +25,7 @@ pub struct Recipient {
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Decision {
     /// Show it now. `breaks_quiet_hours` is true only for an admin's school-wide emergency
-    /// arriving in the recipient's quiet hours (REQ-NOT-4).
+    /// arriving in the recipient's quiet hours or teaching period (REQ-NOT-4).
     DeliverNow { breaks_quiet_hours: bool },
     /// Show it on its own at `at`, the first allowed instant (a safeguarding report).
     HoldUntil { at: DateTime<Utc> },
