@@ -1,0 +1,51 @@
+//! The core's one error type: every failure says what went wrong in words an app can show.
+
+use homeroom_protocol::access::Denied;
+
+/// Anything the core can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("email, password or code is wrong")]
+    InvalidCredentials,
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error("not allowed: {0}")]
+    NotAllowed(#[from] Denied),
+    #[error("{field}: {reason}")]
+    InvalidInput { field: String, reason: String },
+    #[error("the server cannot be reached ({0}); your changes are kept and will be sent later")]
+    Offline(String),
+    #[error("the server answered {status}: {detail}")]
+    Server { status: u16, detail: String },
+    #[error("the server's answer could not be understood: {0}")]
+    Protocol(String),
+    #[error("the device cache failed while {context}: {source}")]
+    Storage {
+        context: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{0}")]
+    Io(String),
+}
+
+impl CoreError {
+    /// A 400-style error about one input field.
+    pub fn input(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        CoreError::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Adds "while doing X" to SQLite errors.
+pub trait StorageContext<T> {
+    fn ctx(self, context: &'static str) -> Result<T, CoreError>;
+}
+
+impl<T> StorageContext<T> for Result<T, rusqlite::Error> {
+    fn ctx(self, context: &'static str) -> Result<T, CoreError> {
+        self.map_err(|source| CoreError::Storage { context, source })
+    }
+}

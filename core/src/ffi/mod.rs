@@ -1,0 +1,353 @@
+//! The UniFFI surface: thin wrappers that convert types and pass calls to [`crate::homeroom`].
+//! No logic lives here; tests exercise the plain Rust underneath.
+
+use std::sync::{Arc, Weak};
+use std::time::SystemTime;
+
+use homeroom_protocol::access::Role;
+use homeroom_protocol::skills::SkillKind;
+use homeroom_protocol::wire::Me;
+
+use crate::error::CoreError;
+use crate::homeroom::{Homeroom, Settings};
+
+/// How an app sets the core up.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HomeroomConfig {
+    /// The school's server, e.g. `https://school.example/`.
+    pub server_url: String,
+    /// A directory private to the app (the cache and outbox live here).
+    pub data_dir: String,
+    /// This device's id, for staff device enrolment.
+    pub device_id: Option<String>,
+}
+
+/// One typed error for every call, carrying a message a person can read.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum HomeroomError {
+    #[error("{0}")]
+    InvalidCredentials(String),
+    #[error("{0}")]
+    NotSignedIn(String),
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    Offline(String),
+    #[error("{0}")]
+    Server(String),
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl From<CoreError> for HomeroomError {
+    fn from(e: CoreError) -> Self {
+        let msg = e.to_string();
+        match e {
+            CoreError::InvalidCredentials => HomeroomError::InvalidCredentials(msg),
+            CoreError::NotSignedIn => HomeroomError::NotSignedIn(msg),
+            CoreError::NotAllowed(_) => HomeroomError::NotAllowed(msg),
+            CoreError::InvalidInput { .. } => HomeroomError::InvalidInput(msg),
+            CoreError::Offline(_) => HomeroomError::Offline(msg),
+            CoreError::Server { .. } | CoreError::Protocol(_) => HomeroomError::Server(msg),
+            CoreError::Storage { .. } | CoreError::Io(_) => HomeroomError::Storage(msg),
+        }
+    }
+}
+
+/// What a person is in the school.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum UserRole {
+    Admin,
+    Leader,
+    Teacher,
+    Staff,
+    Parent,
+    Pupil,
+}
+
+impl From<Role> for UserRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Admin => UserRole::Admin,
+            Role::Leader => UserRole::Leader,
+            Role::Teacher => UserRole::Teacher,
+            Role::Staff => UserRole::Staff,
+            Role::Parent => UserRole::Parent,
+            Role::Pupil => UserRole::Pupil,
+        }
+    }
+}
+
+/// The signed-in person.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Account {
+    pub user_id: String,
+    pub display_name: String,
+    pub role: UserRole,
+    pub school_id: String,
+}
+
+impl From<Me> for Account {
+    fn from(m: Me) -> Self {
+        Account {
+            user_id: m.user_id,
+            display_name: m.display_name,
+            role: m.role.into(),
+            school_id: m.school_id,
+        }
+    }
+}
+
+/// A pupil the person may see.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Pupil {
+    pub id: String,
+    pub display_name: String,
+    pub class_id: Option<String>,
+}
+
+/// A skill of a class.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Skill {
+    pub id: String,
+    pub class_id: String,
+    pub name: String,
+    pub icon: String,
+    pub points: i32,
+    pub positive: bool,
+}
+
+/// One award on a pupil's timeline.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Award {
+    pub id: String,
+    pub skill_id: String,
+    pub skill_name: String,
+    pub points: i32,
+    pub note: Option<String>,
+    pub awarded_by: String,
+    pub awarded_at: SystemTime,
+    /// Still on this device only: not yet acknowledged by the server.
+    pub pending: bool,
+}
+
+/// A pupil's points as the points screen shows them.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PupilPoints {
+    pub pupil_id: String,
+    pub total: i64,
+    pub positive: i64,
+    pub needs_work: i64,
+    pub awards: Vec<Award>,
+}
+
+/// A write the server refused, and why.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RefusedWrite {
+    pub client_id: String,
+    pub reason: String,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncReport {
+    pub sent: u32,
+    pub received: u32,
+    pub refused: Vec<RefusedWrite>,
+}
+
+/// Told which pupils' points changed (after a local award or a sync). Implemented by the app.
+#[uniffi::export(with_foreign)]
+pub trait PointsListener: Send + Sync {
+    fn on_points_changed(&self, pupil_ids: Vec<String>);
+}
+
+/// A listener registration; cancelled by `cancel()` or when dropped.
+#[derive(uniffi::Object)]
+pub struct Subscription {
+    core: Weak<Homeroom>,
+    id: u64,
+}
+
+#[uniffi::export]
+impl Subscription {
+    /// Stops the listener.
+    pub fn cancel(&self) {
+        if let Some(core) = self.core.upgrade() {
+            core.unobserve(self.id);
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// The object an app holds for the whole session.
+#[derive(uniffi::Object)]
+pub struct HomeroomClient {
+    inner: Arc<Homeroom>,
+}
+
+#[uniffi::export]
+impl HomeroomClient {
+    /// Opens the core over `config.data_dir`, resuming a saved session.
+    #[uniffi::constructor]
+    pub fn new(config: HomeroomConfig) -> Result<Arc<Self>, HomeroomError> {
+        let inner = Homeroom::open(Settings {
+            server_url: config.server_url,
+            data_dir: config.data_dir.into(),
+            device_id: config.device_id,
+        })?;
+        Ok(Arc::new(HomeroomClient {
+            inner: Arc::new(inner),
+        }))
+    }
+
+    /// Signs in a member of staff or a parent.
+    pub fn sign_in(&self, email: String, password: String) -> Result<Account, HomeroomError> {
+        Ok(self.inner.sign_in(&email, &password)?.into())
+    }
+
+    /// Signs in a pupil with their code.
+    pub fn sign_in_with_pupil_code(&self, code: String) -> Result<Account, HomeroomError> {
+        Ok(self.inner.sign_in_with_pupil_code(&code)?.into())
+    }
+
+    /// The signed-in person, if any.
+    pub fn account(&self) -> Result<Option<Account>, HomeroomError> {
+        Ok(self.inner.me()?.map(Into::into))
+    }
+
+    /// Signs out and wipes everything this person had on the device.
+    pub fn sign_out(&self) -> Result<(), HomeroomError> {
+        Ok(self.inner.sign_out()?)
+    }
+
+    /// Awards a skill to pupils, offline-first; returns the new award ids.
+    pub fn award_points(
+        &self,
+        pupil_ids: Vec<String>,
+        skill_id: String,
+        note: Option<String>,
+    ) -> Result<Vec<String>, HomeroomError> {
+        Ok(self
+            .inner
+            .award_points(&pupil_ids, &skill_id, note.as_deref())?)
+    }
+
+    /// Sends queued writes and fetches changes.
+    pub fn sync(&self) -> Result<SyncReport, HomeroomError> {
+        let o = self.inner.sync()?;
+        Ok(SyncReport {
+            sent: o.sent,
+            received: o.received,
+            refused: o
+                .refused
+                .into_iter()
+                .map(|(client_id, reason)| RefusedWrite { client_id, reason })
+                .collect(),
+        })
+    }
+
+    /// A pupil's points from the cache, at once, if this person may see them.
+    pub fn points_for(&self, pupil_id: String) -> Result<PupilPoints, HomeroomError> {
+        let cached = self.inner.points_for(&pupil_id)?;
+        let dir = self.inner.directory()?;
+        let skill_name = |id: &str| {
+            dir.as_ref()
+                .and_then(|d| d.skills.iter().find(|s| s.id == id))
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| id.to_owned())
+        };
+        let mut points = PupilPoints {
+            pupil_id,
+            total: 0,
+            positive: 0,
+            needs_work: 0,
+            awards: Vec::with_capacity(cached.len()),
+        };
+        for c in cached {
+            let a = c.record;
+            let p = i64::from(a.points);
+            points.total += p;
+            if p >= 0 {
+                points.positive += p;
+            } else {
+                points.needs_work -= p;
+            }
+            points.awards.push(Award {
+                id: a.id.to_string(),
+                skill_name: skill_name(&a.skill_id),
+                skill_id: a.skill_id,
+                points: a.points,
+                note: a.note,
+                awarded_by: a.awarded_by,
+                awarded_at: a.awarded_at.into(),
+                pending: c.pending,
+            });
+        }
+        Ok(points)
+    }
+
+    /// The pupils this person may see.
+    pub fn pupils(&self) -> Result<Vec<Pupil>, HomeroomError> {
+        Ok(self
+            .inner
+            .directory()?
+            .map(|d| {
+                d.pupils
+                    .into_iter()
+                    .map(|p| Pupil {
+                        id: p.id,
+                        display_name: p.display_name,
+                        class_id: p.class_id,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The skills of a class, positive first.
+    pub fn skills(&self, class_id: String) -> Result<Vec<Skill>, HomeroomError> {
+        Ok(self
+            .inner
+            .directory()?
+            .map(|d| {
+                d.skills
+                    .into_iter()
+                    .filter(|s| s.class_id == class_id)
+                    .map(|s| Skill {
+                        positive: s.kind == SkillKind::Positive,
+                        id: s.id,
+                        class_id: s.class_id,
+                        name: s.name,
+                        icon: s.icon,
+                        points: s.weight,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Writes made on this device and not yet acknowledged by the server.
+    pub fn pending_writes(&self) -> Result<u32, HomeroomError> {
+        Ok(self.inner.pending_writes()?)
+    }
+
+    /// Tells `listener` whenever points change; keep the returned handle alive.
+    pub fn subscribe_points(&self, listener: Arc<dyn PointsListener>) -> Arc<Subscription> {
+        let id = self
+            .inner
+            .observe_points(Arc::new(move |ids| listener.on_points_changed(ids)));
+        Arc::new(Subscription {
+            core: Arc::downgrade(&self.inner),
+            id,
+        })
+    }
+}

@@ -1,0 +1,421 @@
+//! The client every app holds: session, reads from the cache, optimistic writes through the
+//! outbox, and sync — plain Rust, called directly by tests and wrapped thinly for UniFFI.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use homeroom_protocol::access::{can, Action, Target};
+use homeroom_protocol::wire::{
+    validate_award, AwardRecord, AwardTarget, Change, ClientWrite, Directory, Me, PullQuery,
+    PushRequest, SignInRequest, WriteOp, WriteOutcome, MAX_WRITES_PER_PUSH,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::Api;
+use crate::error::{CoreError, StorageContext};
+use crate::store::{awards, kv, outbox, Store};
+
+/// Where the core keeps its files and which server it talks to.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server_url: String,
+    pub data_dir: PathBuf,
+    pub device_id: Option<String>,
+}
+
+/// The saved session: who is signed in and their bearer token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Session {
+    token: String,
+    me: Me,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// Writes the server accepted (or had accepted before).
+    pub sent: u32,
+    /// Writes the server refused, with its reason; their optimistic changes were rolled back.
+    pub refused: Vec<(String, String)>,
+    /// Changes received.
+    pub received: u32,
+}
+
+/// Called with the ids of pupils whose points changed.
+pub type PointsObserver = Arc<dyn Fn(Vec<String>) + Send + Sync>;
+
+/// The client core.
+pub struct Homeroom {
+    store: Store,
+    api: Api,
+    runtime: tokio::runtime::Runtime,
+    device_id: Option<String>,
+    observers: Mutex<Vec<(u64, PointsObserver)>>,
+    next_observer: AtomicU64,
+    /// Serialises syncs: two at once would send the same outbox twice.
+    sync_lock: Mutex<()>,
+}
+
+impl Homeroom {
+    /// Opens the cache in `data_dir`; a session saved there earlier is resumed.
+    pub fn open(settings: Settings) -> Result<Self, CoreError> {
+        let api = Api::new(&settings.server_url)?;
+        let store = Store::open(&settings.data_dir.join("homeroom-cache.sqlite3"))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("homeroom-core")
+            .enable_all()
+            .build()
+            .map_err(|e| CoreError::Io(format!("cannot start the core's runtime: {e}")))?;
+        Ok(Homeroom {
+            store,
+            api,
+            runtime,
+            device_id: settings.device_id,
+            observers: Mutex::new(Vec::new()),
+            next_observer: AtomicU64::new(1),
+            sync_lock: Mutex::new(()),
+        })
+    }
+
+    /// Signs in with email and password; replaces any earlier session on this device.
+    pub fn sign_in(&self, email: &str, password: &str) -> Result<Me, CoreError> {
+        self.start_session(SignInRequest::Password {
+            email: email.to_owned(),
+            password: password.to_owned(),
+            device_id: self.device_id.clone(),
+        })
+    }
+
+    /// Signs a pupil in with the code their teacher gave them (REQ-ACC-4).
+    pub fn sign_in_with_pupil_code(&self, code: &str) -> Result<Me, CoreError> {
+        self.start_session(SignInRequest::PupilCode {
+            code: code.to_owned(),
+            device_id: self.device_id.clone(),
+        })
+    }
+
+    fn start_session(&self, req: SignInRequest) -> Result<Me, CoreError> {
+        let resp = self.runtime.block_on(self.api.sign_in(&req))?;
+        let previous = self.me()?;
+        if previous.as_ref().map(|m| &m.user_id) != Some(&resp.me.user_id) {
+            // Another person on this device: nothing of the last one may remain (REQ-PRV-3).
+            self.store.wipe()?;
+        }
+        let session = Session {
+            token: resp.token,
+            me: resp.me.clone(),
+        };
+        kv::put(&self.store.conn(), kv::SESSION, &session)?;
+        Ok(resp.me)
+    }
+
+    /// Who is signed in, if anyone.
+    pub fn me(&self) -> Result<Option<Me>, CoreError> {
+        Ok(self.session()?.map(|s| s.me))
+    }
+
+    fn session(&self) -> Result<Option<Session>, CoreError> {
+        kv::get(&self.store.conn(), kv::SESSION)
+    }
+
+    /// Signs out and wipes the cache, the outbox and the session (REQ-PRV-3).
+    pub fn sign_out(&self) -> Result<(), CoreError> {
+        let _guard = self.sync_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.store.wipe()
+    }
+
+    /// The directory synced from the server: names for screens and facts for the rules.
+    pub fn directory(&self) -> Result<Option<Directory>, CoreError> {
+        kv::get(&self.store.conn(), kv::DIRECTORY)
+    }
+
+    /// REQ-PTS-2: awards `skill_id` to each pupil, at once in the cache and queued for the server
+    /// in the same transaction. Refused here, before queueing, when the server would refuse it.
+    pub fn award_points(
+        &self,
+        pupil_ids: &[String],
+        skill_id: &str,
+        note: Option<&str>,
+    ) -> Result<Vec<String>, CoreError> {
+        let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
+        let dir = self
+            .directory()?
+            .ok_or_else(|| CoreError::input("pupil_ids", "sync once before awarding points"))?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        let targets: Vec<AwardTarget> = pupil_ids
+            .iter()
+            .map(|p| AwardTarget {
+                award_id: Uuid::new_v4(),
+                pupil_id: p.clone(),
+            })
+            .collect();
+        validate_award(&targets, note)
+            .map_err(|(field, reason)| CoreError::input(field, reason))?;
+        let me = session.me.user_id.as_str();
+        for t in &targets {
+            can(
+                &dir.facts,
+                Some(me),
+                Action::AwardPoints,
+                &Target::Pupil(&t.pupil_id),
+            )?;
+        }
+        let skill = dir
+            .skills
+            .iter()
+            .find(|s| s.id == skill_id)
+            .ok_or_else(|| CoreError::input("skill_id", format!("no skill {skill_id} here")))?;
+        let now = Utc::now();
+        let mut records = Vec::with_capacity(targets.len());
+        for t in &targets {
+            let class_id = dir
+                .facts
+                .pupils
+                .get(&t.pupil_id)
+                .and_then(|p| p.class_id.clone())
+                .unwrap_or_default();
+            if class_id != skill.class_id {
+                return Err(CoreError::input(
+                    "skill_id",
+                    "the skill belongs to another class",
+                ));
+            }
+            records.push(AwardRecord {
+                id: t.award_id,
+                pupil_id: t.pupil_id.clone(),
+                class_id,
+                skill_id: skill.id.clone(),
+                points: skill.weight,
+                note: note.map(str::to_owned),
+                awarded_by: me.to_owned(),
+                awarded_at: now,
+            });
+        }
+        let write = ClientWrite {
+            client_id: Uuid::new_v4(),
+            op: WriteOp::AwardPoints {
+                awards: targets,
+                skill_id: skill.id.clone(),
+                note: note.map(str::to_owned),
+                awarded_at: now,
+            },
+        };
+        {
+            let mut conn = self.store.conn();
+            let tx = conn.transaction().ctx("starting an award")?;
+            for r in &records {
+                awards::insert_pending(&tx, r)?;
+            }
+            outbox::enqueue(&tx, &write)?;
+            tx.commit().ctx("committing an award")?;
+        }
+        self.notify(pupil_ids.to_vec());
+        Ok(records.iter().map(|r| r.id.to_string()).collect())
+    }
+
+    /// A pupil's awards from the cache, newest first, if this person may see them (REQ-PTS-5).
+    pub fn points_for(&self, pupil_id: &str) -> Result<Vec<awards::CachedAward>, CoreError> {
+        let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
+        let dir = self
+            .directory()?
+            .unwrap_or_else(|| empty_directory(&session.me));
+        can(
+            &dir.facts,
+            Some(&session.me.user_id),
+            Action::ReadPoints,
+            &Target::Pupil(pupil_id),
+        )?;
+        awards::for_pupil(&self.store.conn(), pupil_id)
+    }
+
+    /// Writes not yet acknowledged by the server.
+    pub fn pending_writes(&self) -> Result<u32, CoreError> {
+        outbox::len(&self.store.conn())
+    }
+
+    /// Sends the outbox in order, then pulls every change since the last sync.
+    /// Offline: returns `CoreError::Offline` and keeps everything queued.
+    pub fn sync(&self) -> Result<SyncOutcome, CoreError> {
+        let _guard = self.sync_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
+        let mut outcome = SyncOutcome::default();
+        let mut changed = BTreeSet::new();
+        let result = self
+            .push_all(&session, &mut outcome, &mut changed)
+            .and_then(|()| self.pull_all(&session, &mut outcome, &mut changed));
+        if !changed.is_empty() {
+            self.notify(changed.into_iter().collect());
+        }
+        if let Err(CoreError::Server { status: 401, .. }) = result {
+            return Err(CoreError::NotSignedIn);
+        }
+        result.map(|()| outcome)
+    }
+
+    #[tracing::instrument(skip_all)]
+    fn push_all(
+        &self,
+        session: &Session,
+        outcome: &mut SyncOutcome,
+        changed: &mut BTreeSet<String>,
+    ) -> Result<(), CoreError> {
+        loop {
+            let batch = outbox::next_batch(&self.store.conn(), MAX_WRITES_PER_PUSH)?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let resp = match self.runtime.block_on(self.api.push(
+                &session.token,
+                &PushRequest {
+                    writes: batch.clone(),
+                },
+            )) {
+                Ok(r) => r,
+                Err(e) => {
+                    outbox::note_attempt(&self.store.conn())?;
+                    return Err(e);
+                }
+            };
+            if resp.results.len() != batch.len()
+                || resp
+                    .results
+                    .iter()
+                    .zip(&batch)
+                    .any(|(r, w)| r.client_id != w.client_id)
+            {
+                return Err(CoreError::Protocol(
+                    "push answer does not match the writes sent".into(),
+                ));
+            }
+            let mut conn = self.store.conn();
+            let tx = conn.transaction().ctx("starting push bookkeeping")?;
+            for (write, result) in batch.iter().zip(&resp.results) {
+                let award_ids = award_ids(write);
+                match &result.outcome {
+                    WriteOutcome::Accepted | WriteOutcome::AlreadyApplied => {
+                        awards::confirm(&tx, &award_ids)?;
+                        outcome.sent += 1;
+                    }
+                    WriteOutcome::Rejected { code, reason } => {
+                        // Roll the optimistic change back and keep the reason for the app.
+                        changed.extend(awards::pupils_of(&tx, &award_ids)?);
+                        awards::delete(&tx, &award_ids)?;
+                        outbox::record_rejection(&tx, write, *code, reason)?;
+                        outcome
+                            .refused
+                            .push((write.client_id.to_string(), reason.clone()));
+                    }
+                }
+                outbox::remove(&tx, &write.client_id)?;
+            }
+            tx.commit().ctx("committing push bookkeeping")?;
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    fn pull_all(
+        &self,
+        session: &Session,
+        outcome: &mut SyncOutcome,
+        changed: &mut BTreeSet<String>,
+    ) -> Result<(), CoreError> {
+        loop {
+            let (since, dir_version) = {
+                let conn = self.store.conn();
+                let since: u64 = kv::get(&conn, kv::CURSOR)?.unwrap_or(0);
+                let dir: Option<Directory> = kv::get(&conn, kv::DIRECTORY)?;
+                (since, dir.map(|d| d.version))
+            };
+            let page = self.runtime.block_on(self.api.pull(
+                &session.token,
+                &PullQuery {
+                    since,
+                    directory_version: dir_version,
+                },
+            ))?;
+            if page.cursor < since {
+                return Err(CoreError::Protocol(
+                    "the server moved the cursor backwards".into(),
+                ));
+            }
+            let mut conn = self.store.conn();
+            let tx = conn.transaction().ctx("starting to apply a pull")?;
+            for change in &page.changes {
+                match change {
+                    Change::Award(a) => {
+                        awards::upsert_pulled(&tx, a)?;
+                        changed.insert(a.pupil_id.clone());
+                    }
+                }
+            }
+            if let Some(dir) = &page.directory {
+                kv::put(&tx, kv::DIRECTORY, dir)?;
+            }
+            // The cursor moves only with the data it covers: a crash re-pulls, never skips.
+            kv::put(&tx, kv::CURSOR, &page.cursor)?;
+            tx.commit().ctx("committing a pull")?;
+            outcome.received += page.changes.len() as u32;
+            if !page.has_more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Registers an observer of points changes; returns its id for [`Homeroom::unobserve`].
+    pub fn observe_points(&self, observer: PointsObserver) -> u64 {
+        let id = self.next_observer.fetch_add(1, Ordering::Relaxed);
+        self.observers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, observer));
+        id
+    }
+
+    /// Stops an observer.
+    pub fn unobserve(&self, id: u64) {
+        self.observers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(i, _)| *i != id);
+    }
+
+    /// Tells observers; no lock is held while app code runs (it may call back into the core).
+    fn notify(&self, pupil_ids: Vec<String>) {
+        let observers: Vec<PointsObserver> = self
+            .observers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(_, o)| o.clone())
+            .collect();
+        for o in observers {
+            o(pupil_ids.clone());
+        }
+    }
+}
+
+fn award_ids(write: &ClientWrite) -> Vec<String> {
+    match &write.op {
+        WriteOp::AwardPoints { awards, .. } => {
+            awards.iter().map(|a| a.award_id.to_string()).collect()
+        }
+    }
+}
+
+/// Before the first sync a person knows only themselves: every rule answers "no".
+fn empty_directory(me: &Me) -> Directory {
+    Directory {
+        version: String::new(),
+        school_id: me.school_id.clone(),
+        school_name: String::new(),
+        classes: Vec::new(),
+        pupils: Vec::new(),
+        skills: Vec::new(),
+        facts: Default::default(),
+    }
+}

@@ -1,0 +1,15 @@
+//! homeroom-core: the library every Homeroom app links. Plain Rust modules hold the logic
+//! (cache, outbox, sync, rules); `ffi` is the thin UniFFI surface the Swift and Kotlin shells see.
+
+uniffi::setup_scaffolding!();
+
+pub mod api;
+pub mod error;
+pub mod homeroom;
+pub mod store;
+
+mod ffi;
+
+pub use error::CoreError;
+pub use ffi::*;
+pub use homeroom::{Homeroom, Settings, SyncOutcome};

@@ -1,0 +1,147 @@
+//! Awards in the cache: written optimistically by the device, confirmed or replaced by pulls.
+
+use chrono::{DateTime, Utc};
+use homeroom_protocol::wire::AwardRecord;
+use rusqlite::{params, Connection};
+
+use crate::error::{CoreError, StorageContext};
+
+/// An award as the cache holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedAward {
+    pub record: AwardRecord,
+    /// Made on this device and not yet acknowledged by the server.
+    pub pending: bool,
+}
+
+/// Stores an award made on this device, not yet acknowledged.
+pub fn insert_pending(conn: &Connection, a: &AwardRecord) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO awards (id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
+        params![
+            a.id.to_string(),
+            a.pupil_id,
+            a.class_id,
+            a.skill_id,
+            a.points,
+            a.note,
+            a.awarded_by,
+            a.awarded_at.to_rfc3339()
+        ],
+    )
+    .ctx("saving an award")?;
+    Ok(())
+}
+
+/// Stores an award from the server. A local award the server has not acknowledged yet is
+/// left alone: pulled data never overwrites an unsent edit.
+pub fn upsert_pulled(conn: &Connection, a: &AwardRecord) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO awards (id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)
+         ON CONFLICT(id) DO UPDATE SET pupil_id = excluded.pupil_id, class_id = excluded.class_id,
+             skill_id = excluded.skill_id, points = excluded.points, note = excluded.note,
+             awarded_by = excluded.awarded_by, awarded_at = excluded.awarded_at
+         WHERE awards.pending = 0",
+        params![
+            a.id.to_string(),
+            a.pupil_id,
+            a.class_id,
+            a.skill_id,
+            a.points,
+            a.note,
+            a.awarded_by,
+            a.awarded_at.to_rfc3339()
+        ],
+    )
+    .ctx("saving a pulled award")?;
+    Ok(())
+}
+
+/// Marks the device's awards as acknowledged by the server.
+pub fn confirm(conn: &Connection, ids: &[String]) -> Result<(), CoreError> {
+    let mut stmt = conn
+        .prepare_cached("UPDATE awards SET pending = 0 WHERE id = ?1")
+        .ctx("preparing award confirmation")?;
+    for id in ids {
+        stmt.execute([id]).ctx("confirming an award")?;
+    }
+    Ok(())
+}
+
+/// Removes awards (a rejected optimistic write being rolled back).
+pub fn delete(conn: &Connection, ids: &[String]) -> Result<(), CoreError> {
+    let mut stmt = conn
+        .prepare_cached("DELETE FROM awards WHERE id = ?1")
+        .ctx("preparing award removal")?;
+    for id in ids {
+        stmt.execute([id]).ctx("removing an award")?;
+    }
+    Ok(())
+}
+
+/// Pupils whose awards these ids are.
+pub fn pupils_of(conn: &Connection, ids: &[String]) -> Result<Vec<String>, CoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT pupil_id FROM awards WHERE id = ?1")
+        .ctx("preparing award lookup")?;
+    let mut out = Vec::new();
+    for id in ids {
+        let mut rows = stmt.query([id]).ctx("looking an award up")?;
+        if let Some(r) = rows.next().ctx("reading an award")? {
+            out.push(r.get(0).ctx("reading an award's pupil")?);
+        }
+    }
+    Ok(out)
+}
+
+/// One pupil's awards, newest first.
+pub fn for_pupil(conn: &Connection, pupil_id: &str) -> Result<Vec<CachedAward>, CoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending
+             FROM awards WHERE pupil_id = ?1 ORDER BY awarded_at DESC, id",
+        )
+        .ctx("preparing the points query")?;
+    let rows = stmt
+        .query_map([pupil_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i32>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })
+        .ctx("reading points")?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, pupil_id, class_id, skill_id, points, note, awarded_by, at, pending) =
+            row.ctx("reading an award row")?;
+        let id = id
+            .parse()
+            .map_err(|e| CoreError::Io(format!("corrupt award id in cache: {e}")))?;
+        let awarded_at = DateTime::parse_from_rfc3339(&at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| CoreError::Io(format!("corrupt award time in cache: {e}")))?;
+        out.push(CachedAward {
+            record: AwardRecord {
+                id,
+                pupil_id,
+                class_id,
+                skill_id,
+                points,
+                note,
+                awarded_by,
+                awarded_at,
+            },
+            pending: pending != 0,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,62 @@
+//! Versioned schema changes, one transaction each, tracked in SQLite's `user_version`.
+
+use rusqlite::Connection;
+
+use crate::error::{CoreError, StorageContext};
+
+/// Each entry moves the schema one version up; never edit a shipped entry, add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the walking skeleton's cache.
+    "CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE awards (
+         id TEXT PRIMARY KEY,
+         pupil_id TEXT NOT NULL,
+         class_id TEXT NOT NULL,
+         skill_id TEXT NOT NULL,
+         points INTEGER NOT NULL,
+         note TEXT,
+         awarded_by TEXT NOT NULL,
+         awarded_at TEXT NOT NULL,
+         pending INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX awards_pupil ON awards(pupil_id, awarded_at);
+     CREATE TABLE outbox (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         client_id TEXT NOT NULL UNIQUE,
+         op TEXT NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         created_at TEXT NOT NULL
+     );
+     CREATE TABLE rejected_writes (
+         client_id TEXT PRIMARY KEY,
+         op TEXT NOT NULL,
+         code TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         rejected_at TEXT NOT NULL
+     );",
+];
+
+/// Brings the schema up to date; a cache from a newer app version is refused, not guessed at.
+pub fn migrate(conn: &mut Connection) -> Result<(), CoreError> {
+    let current: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .ctx("reading the schema version")? as usize;
+    if current > MIGRATIONS.len() {
+        return Err(CoreError::Io(format!(
+            "the cache was written by a newer app (schema {current}, this app knows {})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction().ctx("starting a migration")?;
+        tx.execute_batch(sql).ctx("migrating the cache")?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .ctx("recording the schema version")?;
+        tx.commit().ctx("committing a migration")?;
+    }
+    if current < MIGRATIONS.len() {
+        conn.execute_batch("PRAGMA optimize;")
+            .ctx("optimizing after migration")?;
+    }
+    Ok(())
+}

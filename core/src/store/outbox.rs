@@ -1,0 +1,88 @@
+//! The outbox: the device's writes, in order, until the server has answered each one.
+
+use chrono::Utc;
+use homeroom_protocol::wire::{ClientWrite, RejectCode, WriteOp};
+use rusqlite::{params, Connection};
+use uuid::Uuid;
+
+use crate::error::{CoreError, StorageContext};
+
+/// Queues a write; call inside the transaction that applies it locally.
+pub fn enqueue(conn: &Connection, write: &ClientWrite) -> Result<(), CoreError> {
+    let op = serde_json::to_string(&write.op)
+        .map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
+    conn.execute(
+        "INSERT INTO outbox (client_id, op, created_at) VALUES (?1, ?2, ?3)",
+        params![write.client_id.to_string(), op, Utc::now().to_rfc3339()],
+    )
+    .ctx("queueing a write")?;
+    Ok(())
+}
+
+/// The oldest `limit` writes, in the order they were made (by sequence, not by clock).
+pub fn next_batch(conn: &Connection, limit: usize) -> Result<Vec<ClientWrite>, CoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT client_id, op FROM outbox ORDER BY seq LIMIT ?1")
+        .ctx("preparing the outbox query")?;
+    let rows = stmt
+        .query_map([limit as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .ctx("reading the outbox")?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, op) = row.ctx("reading an outbox row")?;
+        let client_id: Uuid = id
+            .parse()
+            .map_err(|e| CoreError::Io(format!("corrupt outbox id: {e}")))?;
+        let op: WriteOp = serde_json::from_str(&op)
+            .map_err(|e| CoreError::Io(format!("corrupt outbox entry: {e}")))?;
+        out.push(ClientWrite { client_id, op });
+    }
+    Ok(out)
+}
+
+/// Counts unsent writes.
+pub fn len(conn: &Connection) -> Result<u32, CoreError> {
+    conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))
+        .ctx("counting the outbox")
+        .map(|n| n as u32)
+}
+
+/// Drops a write the server has answered.
+pub fn remove(conn: &Connection, client_id: &Uuid) -> Result<(), CoreError> {
+    conn.execute(
+        "DELETE FROM outbox WHERE client_id = ?1",
+        [client_id.to_string()],
+    )
+    .ctx("removing a sent write")?;
+    Ok(())
+}
+
+/// Counts a failed attempt to send the batch.
+pub fn note_attempt(conn: &Connection) -> Result<(), CoreError> {
+    conn.execute("UPDATE outbox SET attempts = attempts + 1", [])
+        .ctx("counting a send attempt")?;
+    Ok(())
+}
+
+/// Keeps a refused write and its reason so the app can tell the person.
+pub fn record_rejection(
+    conn: &Connection,
+    write: &ClientWrite,
+    code: RejectCode,
+    reason: &str,
+) -> Result<(), CoreError> {
+    let op = serde_json::to_string(&write.op)
+        .map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
+    let code = serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    conn.execute(
+        "INSERT OR REPLACE INTO rejected_writes (client_id, op, code, reason, rejected_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![write.client_id.to_string(), op, code, reason, Utc::now().to_rfc3339()],
+    )
+    .ctx("recording a refused write")?;
+    Ok(())
+}

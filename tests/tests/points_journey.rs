@@ -1,0 +1,301 @@
+//! The walking skeleton's journey: a point awarded on a teacher's tablet reaches a parent's
+//! phone, through the real core, the real server on loopback and real SQLite files.
+
+use std::sync::{Arc, Mutex};
+
+use homeroom_core::CoreError;
+use homeroom_e2e::{device, signed_in, TestServer};
+use homeroom_protocol::access::Denied;
+
+#[test]
+fn award_on_tablet_reaches_parent_phone_with_note() {
+    // REQ-PTS-2, PTS-5
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let tablet = signed_in(&server.url(), &tmp.path().join("tablet"), "tA");
+    let phone = signed_in(&server.url(), &tmp.path().join("phone"), "pa1");
+    tablet.sync().unwrap();
+    phone.sync().unwrap();
+
+    let ids = tablet
+        .award_points(
+            &["a1".into()],
+            "classA-teamwork",
+            Some("helped tidy the reading corner"),
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+    // Shown at once on the tablet, marked pending until the server acknowledges it.
+    let local = tablet.points_for("a1").unwrap();
+    assert_eq!(local.len(), 1);
+    assert!(local[0].pending);
+
+    let sent = tablet.sync().unwrap();
+    assert_eq!(sent.sent, 1);
+    assert!(!tablet.points_for("a1").unwrap()[0].pending);
+
+    phone.sync().unwrap();
+    let seen = phone.points_for("a1").unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].record.points, 1);
+    assert_eq!(
+        seen[0].record.note.as_deref(),
+        Some("helped tidy the reading corner")
+    );
+    assert_eq!(seen[0].record.awarded_by, "tA");
+    assert_eq!(seen[0].record.id.to_string(), ids[0]);
+}
+
+#[test]
+fn parent_of_another_pupil_sees_nothing_of_a1() {
+    // REQ-ACC-5: pb1 gets neither the award nor a1 in their directory, and the cache holds nothing.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let tablet = signed_in(&server.url(), &tmp.path().join("tablet"), "tA");
+    tablet.sync().unwrap();
+    tablet
+        .award_points(&["a1".into(), "a2".into()], "classA-hard-work", None)
+        .unwrap();
+    tablet.sync().unwrap();
+
+    let other = signed_in(&server.url(), &tmp.path().join("other"), "pb1");
+    let got = other.sync().unwrap();
+    assert_eq!(got.received, 0);
+    assert!(matches!(
+        other.points_for("a1"),
+        Err(CoreError::NotAllowed(_))
+    ));
+    let dir = other.directory().unwrap().unwrap();
+    assert!(
+        dir.pupils.iter().all(|p| p.id == "b1"),
+        "pb1 sees only their own child"
+    );
+    // Nothing of a1 in the SQLite file itself.
+    let db = rusqlite_count(&tmp.path().join("other/homeroom-cache.sqlite3"), "a1");
+    assert_eq!(db, 0);
+
+    // pa2 sees a2's award but not a1's.
+    let pa2 = signed_in(&server.url(), &tmp.path().join("pa2"), "pa2");
+    assert_eq!(pa2.sync().unwrap().received, 1);
+    assert_eq!(pa2.points_for("a2").unwrap().len(), 1);
+    assert!(pa2.points_for("a1").is_err());
+}
+
+fn rusqlite_count(path: &std::path::Path, pupil: &str) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT COUNT(*) FROM awards WHERE pupil_id = ?1",
+        [pupil],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn hidden_class_points_are_not_sent_to_parents() {
+    // REQ-PTS-5: class B hides points; pb1 receives nothing of b1's award, b1 sees their own.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let tablet = signed_in(&server.url(), &tmp.path().join("tablet"), "tB");
+    tablet.sync().unwrap();
+    tablet
+        .award_points(&["b1".into()], "classB-teamwork", None)
+        .unwrap();
+    tablet.sync().unwrap();
+
+    let parent = signed_in(&server.url(), &tmp.path().join("pb1"), "pb1");
+    assert_eq!(parent.sync().unwrap().received, 0);
+    assert!(matches!(
+        parent.points_for("b1"),
+        Err(CoreError::NotAllowed(Denied::PointsHiddenFromParents))
+    ));
+
+    let pupil = device(&server.url(), &tmp.path().join("b1"));
+    pupil.sign_in_with_pupil_code("PUPIL-B1").unwrap();
+    pupil.sync().unwrap();
+    assert_eq!(pupil.points_for("b1").unwrap().len(), 1);
+}
+
+#[test]
+fn wrong_password_is_a_typed_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let d = device(&server.url(), &tmp.path().join("d"));
+    let err = d.sign_in("ta@greenfield.test", "not-it").unwrap_err();
+    assert!(matches!(err, CoreError::InvalidCredentials));
+    assert!(err.to_string().contains("wrong"));
+    assert!(d.me().unwrap().is_none());
+}
+
+#[test]
+fn award_outside_teachers_classes_is_refused_before_queueing() {
+    // REQ-PTS-2, ACC-7: the core refuses what the server would refuse; nothing is queued.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let tablet = signed_in(&server.url(), &tmp.path().join("tablet"), "tA");
+    tablet.sync().unwrap();
+    let err = tablet
+        .award_points(&["b1".into()], "classB-teamwork", None)
+        .unwrap_err();
+    assert!(matches!(err, CoreError::NotAllowed(_)), "{err}");
+    assert_eq!(tablet.pending_writes().unwrap(), 0);
+}
+
+#[test]
+fn server_refuses_a_forced_award_and_the_core_rolls_it_back() {
+    // REQ-ACC-7: a write that slipped past the device (stale directory) is refused by the server;
+    // the optimistic award disappears and the reason is reported.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let dir = tmp.path().join("tablet");
+    let tablet = signed_in(&server.url(), &dir, "tA");
+    tablet.sync().unwrap();
+    // Forge the cached directory so the core believes tA teaches b1 (as a tampered or stale device would).
+    {
+        let conn = rusqlite::Connection::open(dir.join("homeroom-cache.sqlite3")).unwrap();
+        let raw: String = conn
+            .query_row("SELECT value FROM kv WHERE key = 'directory'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let mut d: homeroom_protocol::wire::Directory = serde_json::from_str(&raw).unwrap();
+        d.version = "stale".into();
+        let mut class_b = d.facts.classes["classA"].clone();
+        class_b.teacher_ids = vec!["tA".into()];
+        d.facts.classes.insert("classB".into(), class_b);
+        d.facts.pupils.insert(
+            "b1".into(),
+            homeroom_protocol::access::PupilFacts {
+                school_id: "greenfield".into(),
+                class_id: Some("classB".into()),
+                parent_ids: vec![],
+            },
+        );
+        d.skills.push(homeroom_protocol::wire::SkillInfo {
+            id: "classB-teamwork".into(),
+            class_id: "classB".into(),
+            name: "Teamwork".into(),
+            icon: "people".into(),
+            weight: 1,
+            kind: homeroom_protocol::skills::SkillKind::Positive,
+            category: "attitudes".into(),
+        });
+        conn.execute(
+            "UPDATE kv SET value = ?1 WHERE key = 'directory'",
+            [serde_json::to_string(&d).unwrap()],
+        )
+        .unwrap();
+    }
+    tablet
+        .award_points(&["b1".into()], "classB-teamwork", None)
+        .unwrap();
+    assert_eq!(tablet.pending_writes().unwrap(), 1);
+    let report = tablet.sync().unwrap();
+    assert_eq!(report.sent, 0);
+    assert_eq!(report.refused.len(), 1);
+    assert!(
+        report.refused[0].1.contains("not allowed"),
+        "{:?}",
+        report.refused
+    );
+    assert_eq!(tablet.pending_writes().unwrap(), 0);
+    // The server's directory replaced the forged one, and the optimistic award is gone.
+    assert!(tablet.points_for("b1").is_err());
+    assert_eq!(rusqlite_count(&dir.join("homeroom-cache.sqlite3"), "b1"), 0);
+}
+
+#[test]
+fn award_made_offline_is_kept_and_sent_once_when_back_online() {
+    // REQ-OFF-1: server down → the award stays queued; a later sync sends it exactly once.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = TestServer::fresh(&tmp.path().join("server"));
+    let tablet_dir = tmp.path().join("tablet");
+    let tablet = signed_in(&server.url(), &tablet_dir, "tA");
+    tablet.sync().unwrap();
+    server.stop();
+
+    tablet
+        .award_points(&["a1".into()], "classA-teamwork", Some("offline award"))
+        .unwrap();
+    let err = tablet.sync().unwrap_err();
+    assert!(matches!(err, CoreError::Offline(_)), "{err}");
+    assert_eq!(tablet.pending_writes().unwrap(), 1);
+
+    // The app is killed and reopened while still offline: nothing is lost.
+    drop(tablet);
+    let tablet = device(&server.url(), &tablet_dir);
+    assert_eq!(tablet.pending_writes().unwrap(), 1);
+    assert_eq!(tablet.points_for("a1").unwrap().len(), 1);
+
+    server.restart();
+    assert_eq!(tablet.sync().unwrap().sent, 1);
+    assert_eq!(tablet.sync().unwrap().sent, 0, "nothing is sent twice");
+    let phone = signed_in(&server.url(), &tmp.path().join("phone"), "pa1");
+    phone.sync().unwrap();
+    let seen = phone.points_for("a1").unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].record.note.as_deref(), Some("offline award"));
+}
+
+#[test]
+fn listener_is_told_about_local_awards_and_synced_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let tablet = signed_in(&server.url(), &tmp.path().join("tablet"), "tA");
+    let phone = signed_in(&server.url(), &tmp.path().join("phone"), "pa1");
+    tablet.sync().unwrap();
+    phone.sync().unwrap();
+    let heard = Arc::new(Mutex::new(Vec::<String>::new()));
+    let h = heard.clone();
+    let id = phone.observe_points(Arc::new(move |ids| h.lock().unwrap().extend(ids)));
+
+    tablet
+        .award_points(&["a1".into()], "classA-teamwork", None)
+        .unwrap();
+    tablet.sync().unwrap();
+    phone.sync().unwrap();
+    assert_eq!(*heard.lock().unwrap(), vec!["a1".to_string()]);
+
+    phone.unobserve(id);
+    tablet
+        .award_points(&["a1".into()], "classA-teamwork", None)
+        .unwrap();
+    tablet.sync().unwrap();
+    phone.sync().unwrap();
+    assert_eq!(
+        heard.lock().unwrap().len(),
+        1,
+        "a cancelled listener hears nothing"
+    );
+}
+
+#[test]
+fn oversized_note_is_refused_with_the_field_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let tablet = signed_in(&server.url(), &tmp.path().join("tablet"), "tA");
+    tablet.sync().unwrap();
+    let long = "x".repeat(501);
+    let err = tablet
+        .award_points(&["a1".into()], "classA-teamwork", Some(&long))
+        .unwrap_err();
+    assert!(err.to_string().starts_with("note:"), "{err}");
+    assert_eq!(tablet.pending_writes().unwrap(), 0);
+}
+
+#[test]
+fn sign_out_wipes_the_cache_and_outbox() {
+    // REQ-PRV-3
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let dir = tmp.path().join("tablet");
+    let tablet = signed_in(&server.url(), &dir, "tA");
+    tablet.sync().unwrap();
+    tablet
+        .award_points(&["a1".into()], "classA-teamwork", None)
+        .unwrap();
+    tablet.sign_out().unwrap();
+    assert!(tablet.me().unwrap().is_none());
+    assert_eq!(tablet.pending_writes().unwrap(), 0);
+    assert_eq!(rusqlite_count(&dir.join("homeroom-cache.sqlite3"), "a1"), 0);
+}
