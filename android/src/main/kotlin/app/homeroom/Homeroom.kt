@@ -1,0 +1,68 @@
+package app.homeroom
+
+import app.homeroom.core.Account
+import app.homeroom.core.HomeroomClient
+import app.homeroom.core.HomeroomConfig
+import app.homeroom.core.PointsListener
+import app.homeroom.core.Pupil
+import app.homeroom.core.PupilPoints
+import app.homeroom.core.Skill
+import app.homeroom.core.SyncReport
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.flow.flowOn
+import kotlinx.coroutines.withContext
+
+/**
+ * The Android app's handle on the Rust core. Every core call may touch SQLite or the network,
+ * so each runs on [io] (never the main thread); the logic itself lives in Rust.
+ */
+class Homeroom(
+    config: HomeroomConfig,
+    private val io: CoroutineDispatcher = Dispatchers.IO,
+) : AutoCloseable {
+    private val client = HomeroomClient(config)
+
+    suspend fun signIn(email: String, password: String): Account = withContext(io) { client.signIn(email, password) }
+
+    suspend fun signInWithPupilCode(code: String): Account = withContext(io) { client.signInWithPupilCode(code) }
+
+    suspend fun account(): Account? = withContext(io) { client.account() }
+
+    /** Signs out and wipes this person's cache and unsent writes (REQ-PRV-3). */
+    suspend fun signOut() = withContext(io) { client.signOut() }
+
+    /** Awards a skill at once, offline or not; the outbox sends it on the next [sync]. */
+    suspend fun awardPoints(pupilIds: List<String>, skillId: String, note: String? = null): List<String> =
+        withContext(io) { client.awardPoints(pupilIds, skillId, note) }
+
+    /** Called by WorkManager or on app start; throws HomeroomException.Offline when unreachable. */
+    suspend fun sync(): SyncReport = withContext(io) { client.sync() }
+
+    suspend fun pointsFor(pupilId: String): PupilPoints = withContext(io) { client.pointsFor(pupilId) }
+
+    suspend fun pupils(): List<Pupil> = withContext(io) { client.pupils() }
+
+    suspend fun skills(classId: String): List<Skill> = withContext(io) { client.skills(classId) }
+
+    suspend fun pendingWrites(): Int = withContext(io) { client.pendingWrites().toInt() }
+
+    /** A pupil's points: the cached state at once, then again after every change. */
+    fun points(pupilId: String): Flow<PupilPoints> = callbackFlow {
+        send(client.pointsFor(pupilId))
+        val subscription = client.subscribePoints(object : PointsListener {
+            override fun onPointsChanged(pupilIds: List<String>) {
+                if (pupilId in pupilIds) trySend(client.pointsFor(pupilId))
+            }
+        })
+        awaitClose {
+            subscription.cancel()
+            subscription.close()
+        }
+    }.flowOn(io)
+
+    override fun close() = client.close()
+}

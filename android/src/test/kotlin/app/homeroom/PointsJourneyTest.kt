@@ -1,0 +1,151 @@
+package app.homeroom
+
+import app.homeroom.core.HomeroomConfig
+import app.homeroom.core.HomeroomException
+import java.io.File
+import java.nio.file.Files
+import java.util.concurrent.TimeUnit
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
+import kotlin.test.assertTrue
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+
+/** The real homeroom-server on a free loopback port, seeded with the fixture school. */
+class TestServer(private val dataDir: File, port: Int = 0) : AutoCloseable {
+    private val process: Process
+    val url: String
+
+    init {
+        val bin = System.getenv("HOMEROOM_SERVER_BIN") ?: error("set HOMEROOM_SERVER_BIN to the homeroom-server binary")
+        process = ProcessBuilder(bin, "--listen", "127.0.0.1:$port", "--data-dir", dataDir.path, "--seed-fixture")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start()
+        val line = process.inputStream.bufferedReader().readLine() ?: error("server exited before listening")
+        url = line.substringAfter("listening on ").trim()
+    }
+
+    val port: Int get() = url.substringAfterLast(':').toInt()
+
+    override fun close() {
+        process.destroy()
+        process.waitFor(10, TimeUnit.SECONDS)
+    }
+}
+
+class PointsJourneyTest {
+    private lateinit var tmp: File
+    private lateinit var server: TestServer
+
+    @BeforeEach
+    fun start() {
+        tmp = Files.createTempDirectory("homeroom-kt").toFile()
+        server = TestServer(File(tmp, "server"))
+    }
+
+    @AfterEach
+    fun stop() {
+        server.close()
+        tmp.deleteRecursively()
+    }
+
+    private fun device(name: String) = Homeroom(HomeroomConfig(server.url, File(tmp, name).path, null))
+
+    private suspend fun signedIn(name: String, who: String): Homeroom =
+        device(name).also { it.signIn("${who.lowercase()}@greenfield.test", "$who-password"); it.sync() }
+
+    @Test
+    fun awardOnTabletReachesParentPhoneWithNote() = runBlocking {
+        // REQ-PTS-2, PTS-5
+        val tablet = signedIn("tablet", "tA")
+        val phone = signedIn("phone", "pa1")
+        val ids = tablet.awardPoints(listOf("a1"), "classA-teamwork", "helped tidy the reading corner")
+        assertEquals(1, ids.size)
+        assertTrue(tablet.pointsFor("a1").awards.single().pending, "shown at once, pending until sent")
+        assertEquals(1u, tablet.sync().sent)
+
+        phone.sync()
+        val points = phone.pointsFor("a1")
+        assertEquals(1L, points.total)
+        val award = points.awards.single()
+        assertEquals("helped tidy the reading corner", award.note)
+        assertEquals("Teamwork", award.skillName)
+        assertEquals(ids.single(), award.id)
+        assertFalse(award.pending)
+        tablet.close(); phone.close()
+    }
+
+    @Test
+    fun parentOfAnotherPupilSeesNothingOfA1() = runBlocking {
+        // REQ-ACC-5
+        val tablet = signedIn("tablet", "tA")
+        tablet.awardPoints(listOf("a1"), "classA-teamwork")
+        tablet.sync()
+        val other = signedIn("other", "pb1")
+        assertFailsWith<HomeroomException.NotAllowed> { other.pointsFor("a1") }
+        assertEquals(listOf("b1"), other.pupils().map { it.id })
+        tablet.close(); other.close()
+    }
+
+    @Test
+    fun wrongPasswordRaisesTypedExceptionWithReadableMessage() = runBlocking {
+        val d = device("d")
+        val e = assertFailsWith<HomeroomException.InvalidCredentials> { d.signIn("ta@greenfield.test", "nope") }
+        assertTrue(e.message!!.contains("wrong"), e.message)
+        assertEquals(null, d.account())
+        d.close()
+    }
+
+    @Test
+    fun awardOutsideTeachersClassIsRefusedBeforeQueueing() = runBlocking {
+        // REQ-ACC-7: the core refuses what the server would refuse.
+        val tablet = signedIn("tablet", "tA")
+        assertFailsWith<HomeroomException.NotAllowed> { tablet.awardPoints(listOf("b1"), "classB-teamwork") }
+        assertEquals(0, tablet.pendingWrites())
+        tablet.close()
+    }
+
+    @Test
+    fun offlineAwardSurvivesAppKillAndIsSentOnce() = runBlocking {
+        // REQ-OFF-1: server down, app killed and recreated: nothing lost, nothing sent twice.
+        val tablet = signedIn("tablet", "tA")
+        val port = server.port
+        server.close()
+        tablet.awardPoints(listOf("a1"), "classA-teamwork", "offline")
+        assertFailsWith<HomeroomException.Offline> { tablet.sync() }
+        tablet.close()
+
+        server = TestServer(File(tmp, "server"), port)
+        val reopened = device("tablet")
+        assertEquals(1, reopened.pendingWrites())
+        assertEquals(1u, reopened.sync().sent)
+        assertEquals(0u, reopened.sync().sent)
+        val phone = signedIn("phone", "pa1")
+        assertEquals("offline", phone.pointsFor("a1").awards.single().note)
+        reopened.close(); phone.close()
+    }
+
+    @Test
+    fun pointsFlowEmitsCacheThenChangeAfterSync() = runBlocking {
+        val tablet = signedIn("tablet", "tA")
+        val phone = signedIn("phone", "pa1")
+        val seen = mutableListOf<Long>()
+        val job = launch { phone.points("a1").take(2).toList().forEach { seen += it.total } }
+        // Wait for the first emission (the cached state) before changing anything.
+        withTimeout(5_000) { phone.points("a1").first() }
+        tablet.awardPoints(listOf("a1"), "classA-teamwork")
+        tablet.sync()
+        phone.sync()
+        withTimeout(10_000) { job.join() }
+        assertEquals(listOf(0L, 1L), seen)
+        tablet.close(); phone.close()
+    }
+}
