@@ -6,6 +6,7 @@ uniffi::setup_scaffolding!();
 pub mod api;
 pub mod error;
 pub mod homeroom;
+pub mod media;
 pub mod store;
 
 mod ffi;

@@ -224,28 +224,54 @@ fn opts() -> PhotoOptions {
 
 // ---------------------------------------------------------------- orientation
 
+/// Nearest-neighbour resample, good enough as a reference for big flat quadrants.
+fn nearest(img: &OrientedImage, w: u32, h: u32) -> OrientedImage {
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let (sx, sy) = (x * img.width / w, y * img.height / h);
+            let i = ((sy * img.width + sx) * 3) as usize;
+            rgb.extend_from_slice(&img.rgb[i..i + 3]);
+        }
+    }
+    OrientedImage {
+        width: w,
+        height: h,
+        rgb,
+    }
+}
+
 #[test]
 fn every_exif_orientation_lands_upright() {
     // REQ-PRV-1: photos are oriented on the device; judged by pixels against the upright scene, not by a tag.
+    // Two paths: turned while decoding (fits already) and resampled-then-turned (80 px, no slack).
     let upright = upright_scene(96, 64);
-    for orientation in 1..=8u8 {
-        let stored = as_stored(&upright, orientation);
-        let jpeg = phone_jpeg(&stored, u16::from(orientation));
-        let out = prepare_photo_bytes(&jpeg, &opts()).expect("prepare");
-        let got = decode_jpeg(&out.large.bytes);
-        assert_eq!(
-            (got.width, got.height),
-            (96, 64),
-            "orientation {orientation}"
-        );
-        let diff = mean_abs_diff(&got, &upright);
-        assert!(diff < 6.0, "orientation {orientation}: mean diff {diff:.1}");
-        // And it is *not* merely similar to every arrangement: a wrong turn is far off.
-        let wrong = as_stored(&upright, 3);
-        assert!(
-            mean_abs_diff(&got, &wrong) > 40.0,
-            "orientation {orientation} not discriminating"
-        );
+    let resampled = PhotoOptions {
+        large_long_edge: 80,
+        thumbnail_long_edge: 40,
+        size_slack_percent: 0,
+        ..opts()
+    };
+    for (o_set, (w, h), limit) in [(opts(), (96, 64), 6.0), (resampled, (80, 53), 12.0)] {
+        let reference = nearest(&upright, w, h);
+        for orientation in 1..=8u8 {
+            let stored = as_stored(&upright, orientation);
+            let jpeg = phone_jpeg(&stored, u16::from(orientation));
+            let out = prepare_photo_bytes(&jpeg, &o_set).expect("prepare");
+            let got = decode_jpeg(&out.large.bytes);
+            assert_eq!((got.width, got.height), (w, h), "orientation {orientation}");
+            let diff = mean_abs_diff(&got, &reference);
+            assert!(
+                diff < limit,
+                "orientation {orientation} at {w}x{h}: mean diff {diff:.1}"
+            );
+            // And it is *not* merely similar to every arrangement: a half-turn is far off.
+            let wrong = as_stored(&reference, 3);
+            assert!(
+                mean_abs_diff(&got, &wrong) > 40.0,
+                "orientation {orientation} not discriminating"
+            );
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use mozjpeg::{ColorSpace, Decompress, Marker};
 use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr};
 
 use super::error::panic_detail;
-use super::{exif, Limits, MediaError, OrientedImage};
+use super::{exif, orient, Limits, MediaError, OrientedImage};
 
 /// The container formats the core decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum SourceFormat {
     WebP,
 }
 
-/// Pixels as stored (not yet oriented) plus the EXIF orientation to apply.
+/// Decoded pixels plus the EXIF orientation still to apply (1 when the decoder already turned them).
 pub(crate) struct Decoded {
     pub image: OrientedImage,
     pub orientation: u8,
@@ -53,15 +53,17 @@ pub fn sniff(bytes: &[u8]) -> Result<SourceFormat, MediaError> {
     Err(MediaError::unsupported("not a JPEG, PNG or WebP image"))
 }
 
-/// Decodes `bytes`, asking JPEG for the smallest DCT scale whose long edge is at least `min_long_edge`.
+/// Decodes `bytes`, asking JPEG for the smallest DCT scale whose long edge is at least `min_long_edge`;
+/// when that already fits `max_long_edge`, the JPEG rows are turned upright as they are decoded.
 pub(crate) fn decode(
     bytes: &[u8],
     limits: &Limits,
     min_long_edge: u32,
+    max_long_edge: u32,
 ) -> Result<Decoded, MediaError> {
     limits.check_bytes(bytes.len() as u64)?;
     match sniff(bytes)? {
-        SourceFormat::Jpeg => decode_jpeg(bytes, limits, min_long_edge),
+        SourceFormat::Jpeg => decode_jpeg(bytes, limits, min_long_edge, max_long_edge),
         SourceFormat::Png => decode_png(bytes, limits),
         SourceFormat::WebP => decode_webp(bytes, limits),
     }
@@ -74,7 +76,15 @@ pub fn dct_scale(long_edge: u32, min_long_edge: u32) -> u8 {
         .unwrap_or(8)
 }
 
-fn decode_jpeg(bytes: &[u8], limits: &Limits, min_long_edge: u32) -> Result<Decoded, MediaError> {
+/// Source rows decoded per batch before they are scattered upright (two 4:2:0 MCU rows).
+const ROW_BATCH: usize = 32;
+
+fn decode_jpeg(
+    bytes: &[u8],
+    limits: &Limits,
+    min_long_edge: u32,
+    max_long_edge: u32,
+) -> Result<Decoded, MediaError> {
     let _span = tracing::debug_span!("media.decode_jpeg", bytes = bytes.len()).entered();
     // libjpeg reports fatal errors by unwinding out of the C code (mozjpeg's design); we turn that into `Corrupt`.
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<Decoded, MediaError> {
@@ -98,21 +108,39 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, min_long_edge: u32) -> Result<Deco
         let mut started = d
             .rgb()
             .map_err(|e| MediaError::corrupt(format!("JPEG start: {e}")))?;
-        let (ow, oh) = (started.width() as u32, started.height() as u32);
-        let rgb = started
-            .read_scanlines::<u8>()
-            .map_err(|e| MediaError::corrupt(format!("JPEG scanlines: {e}")))?;
+        let (ow, oh) = (started.width(), started.height());
+        let scanline_err = |e: std::io::Error| MediaError::corrupt(format!("JPEG scanlines: {e}"));
+        // Turn while decoding when no resampling follows (resampling first is cheaper otherwise).
+        let turn_now = orientation != 1 && ow.max(oh) <= max_long_edge as usize;
+        let (image, pending) = if turn_now {
+            let mut scatter = orient::RowScatter::new(ow, oh, orientation);
+            let mut batch = vec![0u8; ow * 3 * ROW_BATCH];
+            let mut y = 0;
+            while y < oh {
+                let n = ROW_BATCH.min(oh - y);
+                let rows = started
+                    .read_scanlines_into(&mut batch[..ow * 3 * n])
+                    .map_err(scanline_err)?;
+                scatter.put_rows(y, rows);
+                y += n;
+            }
+            (scatter.finish(), 1)
+        } else {
+            let rgb = started.read_scanlines::<u8>().map_err(scanline_err)?;
+            let image = OrientedImage {
+                width: ow as u32,
+                height: oh as u32,
+                rgb,
+            };
+            (image, orientation)
+        };
         started
             .finish()
             .map_err(|e| MediaError::corrupt(format!("JPEG end: {e}")))?;
-        tracing::debug!(w, h, scale, ow, oh, orientation, "decoded JPEG");
+        tracing::debug!(w, h, scale, ow, oh, orientation, turn_now, "decoded JPEG");
         Ok(Decoded {
-            image: OrientedImage {
-                width: ow,
-                height: oh,
-                rgb,
-            },
-            orientation,
+            image,
+            orientation: pending,
             format: SourceFormat::Jpeg,
             source_width: w as u32,
             source_height: h as u32,

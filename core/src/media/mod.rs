@@ -183,7 +183,7 @@ pub fn decode_oriented_bytes(
     let max_long_edge = max_long_edge.max(1);
     let slack = u64::from(slack_percent.min(99));
     let min_long_edge = (u64::from(max_long_edge) * (100 - slack)).div_ceil(100) as u32;
-    let decoded = decode::decode(bytes, limits, min_long_edge)?;
+    let decoded = decode::decode(bytes, limits, min_long_edge, max_long_edge)?;
     tracing::debug!(
         format = ?decoded.format,
         source_width = decoded.source_width,

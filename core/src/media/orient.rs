@@ -54,6 +54,76 @@ pub fn apply(img: OrientedImage, orientation: u8) -> OrientedImage {
     }
 }
 
+/// Writes source rows into an upright destination as they are decoded, so a JPEG is turned while its
+/// rows are still in cache and no second full-size buffer is needed.
+pub struct RowScatter {
+    src_w: usize,
+    out_w: usize,
+    /// Destination pixel of source (sx, sy): ox = ax + bx*sx + cx*sy, oy = ay + by*sx + cy*sy.
+    map: [isize; 6],
+    out: Vec<u8>,
+    out_h: usize,
+}
+
+impl RowScatter {
+    /// Prepares an upright `src_w x src_h` destination for EXIF `orientation`.
+    pub fn new(src_w: usize, src_h: usize, orientation: u8) -> Self {
+        let (w1, h1) = (src_w as isize - 1, src_h as isize - 1);
+        let map = match orientation {
+            2 => [w1, -1, 0, 0, 0, 1],
+            3 => [w1, -1, 0, h1, 0, -1],
+            4 => [0, 1, 0, h1, 0, -1],
+            5 => [0, 0, 1, 0, 1, 0],
+            6 => [h1, 0, -1, 0, 1, 0],
+            7 => [h1, 0, -1, w1, -1, 0],
+            8 => [0, 0, 1, w1, -1, 0],
+            _ => [0, 1, 0, 0, 0, 1],
+        };
+        let (out_w, out_h) = if (5..=8).contains(&orientation) {
+            (src_h, src_w)
+        } else {
+            (src_w, src_h)
+        };
+        RowScatter {
+            src_w,
+            out_w,
+            map,
+            out: vec![0u8; src_w * src_h * 3],
+            out_h,
+        }
+    }
+
+    /// Places `rows` (whole RGB8 source rows starting at source row `y0`) in the destination.
+    pub fn put_rows(&mut self, y0: usize, rows: &[u8]) {
+        let [ax, bx, cx, ay, by, cy] = self.map;
+        let line = self.src_w * 3;
+        let n = rows.len() / line.max(1);
+        let out_w = self.out_w as isize;
+        // Outer loop over source columns, inner over the batch's rows: each destination row then
+        // receives a short contiguous run, and the batch stays in cache.
+        for sx in 0..self.src_w {
+            let sxi = sx as isize;
+            for r in 0..n {
+                let sy = (y0 + r) as isize;
+                let ox = ax + bx * sxi + cx * sy;
+                let oy = ay + by * sxi + cy * sy;
+                let d = ((oy * out_w + ox) * 3) as usize;
+                let s = r * line + sx * 3;
+                self.out[d..d + 3].copy_from_slice(&rows[s..s + 3]);
+            }
+        }
+    }
+
+    /// The finished upright image.
+    pub fn finish(self) -> OrientedImage {
+        OrientedImage {
+            width: self.out_w as u32,
+            height: self.out_h as u32,
+            rgb: self.out,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +146,17 @@ mod tests {
     fn at(img: &OrientedImage, x: usize, y: usize) -> (u8, u8) {
         let i = (y * img.width as usize + x) * 3;
         (img.rgb[i], img.rgb[i + 1])
+    }
+
+    #[test]
+    fn scattering_rows_matches_turning_the_whole_image() {
+        let src = sample();
+        for o in 1..=8 {
+            let mut sc = RowScatter::new(3, 2, o);
+            sc.put_rows(0, &src.rgb[..9]);
+            sc.put_rows(1, &src.rgb[9..]);
+            assert_eq!(sc.finish(), apply(sample(), o), "orientation {o}");
+        }
     }
 
     #[test]

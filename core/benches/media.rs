@@ -1,0 +1,243 @@
+//! Photo pipeline benchmark driver (issue 6): compares candidate stacks in-process, and runs the
+//! shipped pipeline once per process for `scripts/bench.d/media.sh` (which measures time and peak RSS).
+//!
+//! Usage (after `cargo bench --bench media --no-run`):
+//!   media stacks REPS FILE...          in-process medians: pure-Rust stack vs the shipped mozjpeg stack
+//!   media run IN OUTDIR [EFFORT] [SLACK] [FORMAT]   one prepare_photo(), writes large + thumb, prints ms
+
+use std::path::Path;
+use std::time::Instant;
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use homeroom_core::media::{
+    apply_orientation, decode_oriented_bytes, encode_prepared, fit, prepare_photo, JpegEffort,
+    Limits, MediaError, OrientedImage, OutputFormat, PhotoOptions,
+};
+
+fn main() {
+    // `cargo bench` appends `--bench`; ignore flags.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let result = match args.first().map(String::as_str) {
+        Some("stacks") => stacks(&args[1..]),
+        Some("run") => run(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: media stacks REPS FILE... | media run IN OUTDIR [EFFORT] [SLACK] [FORMAT]"
+            );
+            Ok(())
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn effort_of(s: Option<&String>) -> JpegEffort {
+    match s.map(String::as_str) {
+        Some("fast") => JpegEffort::Fast,
+        Some("smallest") => JpegEffort::Smallest,
+        _ => JpegEffort::Balanced,
+    }
+}
+
+fn run(args: &[String]) -> Result<(), MediaError> {
+    let (Some(input), Some(outdir)) = (args.first(), args.get(1)) else {
+        eprintln!("run IN OUTDIR [EFFORT] [SLACK] [FORMAT]");
+        return Ok(());
+    };
+    let opts = PhotoOptions {
+        jpeg_effort: effort_of(args.get(2)),
+        size_slack_percent: args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2),
+        format: if args.get(4).map(String::as_str) == Some("webp") {
+            OutputFormat::WebP
+        } else {
+            OutputFormat::Jpeg
+        },
+        ..PhotoOptions::default()
+    };
+    let t = Instant::now();
+    let out = prepare_photo(Path::new(input), &opts)?;
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    let ext = if opts.format == OutputFormat::WebP {
+        "webp"
+    } else {
+        "jpg"
+    };
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(Path::new(outdir).join(format!("{name}.{ext}")), bytes).map_err(|source| {
+            MediaError::Io {
+                path: Path::new(outdir).join(name),
+                source,
+            }
+        })
+    };
+    write("large", &out.large.bytes)?;
+    write("thumb", &out.thumbnail.bytes)?;
+    println!(
+        "{ms:.1} ms large {}x{} {} B q{} thumb {}x{} {} B q{}",
+        out.large.width,
+        out.large.height,
+        out.large.bytes.len(),
+        out.large.quality,
+        out.thumbnail.width,
+        out.thumbnail.height,
+        out.thumbnail.bytes.len(),
+        out.thumbnail.quality
+    );
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn lanczos(src: &OrientedImage, w: u32, h: u32) -> OrientedImage {
+    let s = ImageRef::new(src.width, src.height, &src.rgb, PixelType::U8x3).expect("src");
+    let mut d = Image::new(w, h, PixelType::U8x3);
+    let o = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    Resizer::new().resize(&s, &mut d, &o).expect("resize");
+    OrientedImage {
+        width: w,
+        height: h,
+        rgb: d.into_vec(),
+    }
+}
+
+/// The pure-Rust candidate: zune-jpeg full decode, fast_image_resize, jpeg-encoder (progressive, optimised Huffman).
+fn pure_rust(bytes: &[u8], orientation: u8) -> (usize, usize) {
+    let mut dec = zune_jpeg::JpegDecoder::new(bytes);
+    let rgb = dec.decode().expect("zune decode");
+    let (w, h) = dec.dimensions().expect("dims");
+    let full = OrientedImage {
+        width: w as u32,
+        height: h as u32,
+        rgb,
+    };
+    let (lw, lh) = fit(full.width, full.height, 2048);
+    let large = apply_orientation(lanczos(&full, lw, lh), orientation);
+    drop(full);
+    let (tw, th) = fit(large.width, large.height, 400);
+    let thumb = lanczos(&large, tw, th);
+    let enc = |img: &OrientedImage| {
+        let mut out = Vec::new();
+        let mut e = jpeg_encoder::Encoder::new(&mut out, 80);
+        e.set_progressive(true);
+        e.set_optimized_huffman_tables(true);
+        e.encode(
+            &img.rgb,
+            img.width as u16,
+            img.height as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .expect("encode");
+        out.len()
+    };
+    (enc(&large), enc(&thumb))
+}
+
+/// Timings and sizes of one candidate across repetitions.
+#[derive(Default)]
+struct Variant {
+    total: Vec<f64>,
+    decode: Vec<f64>,
+    large: usize,
+    thumb: usize,
+    px: String,
+}
+
+fn stacks(args: &[String]) -> Result<(), MediaError> {
+    let reps: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(5);
+    println!(
+        "| image | variant | median ms | decode+orient ms | large bytes | thumb bytes | large px |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---|");
+    for file in &args[1..] {
+        let bytes = std::fs::read(file).map_err(|source| MediaError::Io {
+            path: file.into(),
+            source,
+        })?;
+        let name = Path::new(file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut variants: Vec<Variant> = Vec::new();
+        let configs: Vec<(&str, Option<(JpegEffort, u8)>)> = vec![
+            ("pure-Rust: zune-jpeg full + fir + jpeg-encoder", None),
+            (
+                "mozjpeg scaled, exact 2048, Fast",
+                Some((JpegEffort::Fast, 0)),
+            ),
+            (
+                "mozjpeg scaled, exact 2048, Balanced",
+                Some((JpegEffort::Balanced, 0)),
+            ),
+            (
+                "mozjpeg scaled, 2% slack, Fast",
+                Some((JpegEffort::Fast, 2)),
+            ),
+            (
+                "mozjpeg scaled, 2% slack, Balanced (default)",
+                Some((JpegEffort::Balanced, 2)),
+            ),
+            (
+                "mozjpeg scaled, 2% slack, Smallest",
+                Some((JpegEffort::Smallest, 2)),
+            ),
+        ];
+        variants.resize_with(configs.len(), Variant::default);
+        // Interleave variants within each repetition so machine noise hits all alike.
+        for _ in 0..reps {
+            for (i, (_, cfg)) in configs.iter().enumerate() {
+                let t = Instant::now();
+                match cfg {
+                    None => {
+                        let (l, th) = pure_rust(&bytes, 6);
+                        variants[i].total.push(t.elapsed().as_secs_f64() * 1e3);
+                        variants[i].large = l;
+                        variants[i].thumb = th;
+                        variants[i].px = "2048".into();
+                    }
+                    Some((effort, slack)) => {
+                        let opts = PhotoOptions {
+                            jpeg_effort: *effort,
+                            size_slack_percent: *slack,
+                            ..PhotoOptions::default()
+                        };
+                        let img = decode_oriented_bytes(&bytes, 2048, *slack, &Limits::default())?;
+                        variants[i].decode.push(t.elapsed().as_secs_f64() * 1e3);
+                        let out = encode_prepared(&img, &opts)?;
+                        variants[i].total.push(t.elapsed().as_secs_f64() * 1e3);
+                        variants[i].large = out.large.bytes.len();
+                        variants[i].thumb = out.thumbnail.bytes.len();
+                        variants[i].px = format!("{}", out.large.width.max(out.large.height));
+                    }
+                }
+            }
+        }
+        for ((label, _), v) in configs.iter().zip(variants) {
+            let Variant {
+                total,
+                decode: dec,
+                large: l,
+                thumb: th,
+                px,
+            } = v;
+            let d = if dec.is_empty() {
+                "–".to_string()
+            } else {
+                format!("{:.1}", median(dec))
+            };
+            println!(
+                "| {name} | {label} | {:.1} | {d} | {l} | {th} | {px} |",
+                median(total)
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# Photo pipeline benchmark (issue 6, REQ-PRV-1): the core's prepare_photo side by side with vipsthumbnail,
+# ImageMagick, Pillow and bare djpeg, in ONE interleaved single-threaded run over real photos made
+# phone-like (4032x3024, EXIF orientation + GPS). Writes docs/benchmarks/media.md.
+# Env: MEDIA_BENCH_REPS (default 5), MEDIA_BENCH_QUICK=1 (one photo, three orientations).
+source "$(dirname "$0")/../lib/common.sh"
+cd "$ROOT"
+
+apt_install libvips-tools imagemagick libimage-exiftool-perl libjpeg-turbo-progs nasm time \
+  lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 mate-backgrounds
+python3 -c "import PIL" 2>/dev/null || { log "pip: installing Pillow"; python3 -m pip install -q Pillow; }
+
+CACHE="$TOOLS/media-bench"
+CORPUS="$CACHE/corpus-v1"
+mkdir -p "$CACHE"
+
+# --- corpus: real photos from Debian wallpaper packages, cropped/scaled to 4032x3024, phone-like EXIF.
+phone_exif() { # FILE ORIENTATION
+  exiftool -q -overwrite_original -Orientation#="$2" -Make=Samsung -Model="SM-X200 school tablet" \
+    -Software="G-camera 12.1" -DateTimeOriginal="2026:03:14 10:21:00" \
+    -GPSLatitude=51.507412 -GPSLatitudeRef=N -GPSLongitude=0.127812 -GPSLongitudeRef=W \
+    -GPSAltitude=21 "$1"
+}
+# Stored pixels for EXIF orientation N, given the upright picture: the inverse of what N asks a viewer to do.
+stored_op() {
+  case "$1" in
+    1) echo "" ;; 2) echo "-flop" ;; 3) echo "-rotate 180" ;; 4) echo "-flip" ;;
+    5) echo "-transpose" ;; 6) echo "-rotate 270" ;; 7) echo "-transverse" ;; 8) echo "-rotate 90" ;;
+  esac
+}
+make_entry() { # SOURCE NAME ORIENTATION
+  local src="$1" name="$2" o="$3" up="$CORPUS/upright/$2.png"
+  if [ ! -f "$up" ]; then
+    # Centre-crop to 4:3, then scale to exactly 4032x3024 (a 12 MP phone frame).
+    convert "$src" -gravity center -resize '4032x3024^' -extent 4032x3024 +repage "$up"
+  fi
+  local out="$CORPUS/$name-o$o.jpg"
+  [ -f "$out" ] && return 0
+  # shellcheck disable=SC2046
+  convert "$up" $(stored_op "$o") -sampling-factor 2x2 -quality 92 "$out"
+  phone_exif "$out" "$o"
+}
+if [ ! -f "$CORPUS/.done" ]; then
+  log "media: building the corpus in $CORPUS"
+  mkdir -p "$CORPUS/upright"
+  BG=/usr/share/backgrounds
+  make_entry "$BG/Kleiber_by_Lukas_Baubkus.jpg" kleiber 6
+  make_entry "$BG/Dragonfly_by_Bolly.jpg" dragonfly 6
+  make_entry "$BG/seeding_by_Clements_Engelhardt.jpg" seeding 6
+  make_entry "$BG/sunset_by_Aitzol_Berasategi.jpg" sunset 6
+  for o in 1 2 3 4 5 7 8; do make_entry "$BG/Bridge_by_Sander_Klootwijk.jpg" bridge "$o"; done
+  make_entry "$BG/Bridge_by_Sander_Klootwijk.jpg" bridge 6
+  touch "$CORPUS/.done"
+fi
+
+# --- the core's bench driver, release build.
+log "media: building the bench driver"
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/media}" nice -n 10 \
+  cargo bench -p homeroom-core --bench media --no-run --message-format=json 2>/dev/null \
+  | python3 -c 'import sys,json
+for l in sys.stdin:
+    m=json.loads(l)
+    if m.get("reason")=="compiler-artifact" and m.get("executable") and m["target"]["name"]=="media": print(m["executable"])' \
+  > "$CACHE/driver-path"
+DRIVER="$(tail -n1 "$CACHE/driver-path")"
+[ -x "$DRIVER" ] || { echo "bench driver was not built" >&2; exit 1; }
+
+log "media: stack comparison (in-process)"
+"$DRIVER" stacks "${MEDIA_BENCH_REPS:-5}" "$CORPUS/kleiber-o6.jpg" "$CORPUS/dragonfly-o6.jpg" > "$CACHE/stacks.md"
+
+log "media: interleaved run"
+DRIVER="$DRIVER" CORPUS="$CORPUS" CACHE="$CACHE" OUT="$ROOT/docs/benchmarks/media.md" python3 - <<'PY'
+import glob, os, re, shutil, statistics, subprocess, sys, time
+
+DRIVER, CORPUS, CACHE, OUT = (os.environ[k] for k in ("DRIVER", "CORPUS", "CACHE", "OUT"))
+REPS = int(os.environ.get("MEDIA_BENCH_REPS", "5"))
+files = sorted(glob.glob(f"{CORPUS}/*.jpg"))
+if os.environ.get("MEDIA_BENCH_QUICK"):
+    files = [f for f in files if re.search(r"(kleiber-o6|bridge-o[158])", f)]
+WORK = f"{CACHE}/work"
+ENV = dict(os.environ, VIPS_CONCURRENCY="1", OMP_NUM_THREADS="1", MAGICK_THREAD_LIMIT="1")
+
+PIL = r"""
+import sys, time
+t = time.perf_counter()
+from PIL import Image, ImageOps
+src, out = sys.argv[1], sys.argv[2]
+im = Image.open(src)
+im.draft("RGB", (2048, 2048))
+im = ImageOps.exif_transpose(im)
+im.thumbnail((2048, 2048), Image.LANCZOS)
+im.save(out + "/large.jpg", quality=80)
+im.thumbnail((400, 400), Image.LANCZOS)
+im.save(out + "/thumb.jpg", quality=80)
+print(f"{(time.perf_counter() - t) * 1e3:.1f}")
+"""
+
+# Each tool: list of commands run back to back for one photo (time and RSS are summed / maxed over them).
+TOOLS = {
+    "homeroom (default: Balanced, DCT-snap)": lambda f, d: [[DRIVER, "run", f, d, "balanced", "2"]],
+    "homeroom (exact 2048)": lambda f, d: [[DRIVER, "run", f, d, "balanced", "0"]],
+    "homeroom (Smallest: trellis)": lambda f, d: [[DRIVER, "run", f, d, "smallest", "2"]],
+    "vipsthumbnail 2048 only": lambda f, d: [["vipsthumbnail", f, "-s", "2048", "-o", d + "/large.jpg[Q=80,strip]"]],
+    "vipsthumbnail 2048 + 400": lambda f, d: [
+        ["vipsthumbnail", f, "-s", "2048", "-o", d + "/large.jpg[Q=80,strip]"],
+        ["vipsthumbnail", f, "-s", "400", "-o", d + "/thumb.jpg[Q=80,strip]"]],
+    "ImageMagick convert": lambda f, d: [["convert", "-limit", "thread", "1", f, "-auto-orient",
+        "-resize", "2048x2048", "-strip", "-quality", "80", "-write", d + "/large.jpg",
+        "-resize", "400x400", d + "/thumb.jpg"]],
+    "Pillow (draft + exif_transpose)": lambda f, d: [[sys.executable, "-c", PIL, f, d]],
+    "djpeg full decode (floor)": lambda f, d: [["djpeg", "-outfile", "/dev/null", f]],
+}
+
+def run(cmd):
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    _, status, ru = os.wait4(p.pid, 0)
+    ms = (time.perf_counter() - t) * 1e3
+    p.returncode = os.waitstatus_to_exitcode(status)
+    out, err = p.stdout.read().decode(), p.stderr.read().decode()
+    if p.returncode != 0:
+        raise SystemExit(f"{cmd} failed: {err}")
+    return ms, ru.ru_maxrss / 1024, out
+
+results = {}  # (file, tool) -> {"ms": [...], "rss": [...], "inproc": [...]}
+shutil.rmtree(WORK, ignore_errors=True)
+for rep in range(REPS):
+    for f in files:
+        for name, mk in TOOLS.items():  # interleaved: every tool once per photo per repetition
+            d = f"{WORK}/{os.path.basename(f)}/{re.sub('[^a-z0-9]+', '_', name.lower())}"
+            os.makedirs(d, exist_ok=True)
+            ms_total, rss_max, inproc = 0.0, 0.0, None
+            for cmd in mk(f, d):
+                ms, rss, out = run(cmd)
+                ms_total += ms
+                rss_max = max(rss_max, rss)
+                if name.startswith("Pillow"):
+                    inproc = float(out.strip())
+            r = results.setdefault((f, name), {"ms": [], "rss": [], "inproc": [], "dir": d})
+            r["ms"].append(ms_total)
+            r["rss"].append(rss_max)
+            if inproc is not None:
+                r["inproc"].append(inproc)
+    print(f"rep {rep + 1}/{REPS} done", file=sys.stderr)
+
+def dims(path):
+    return subprocess.run(["identify", "-format", "%w %h", path], capture_output=True, text=True).stdout.split()
+
+def reference(f, w, h):
+    # High-quality reference: the upright 4032x3024 source, Lanczos-downscaled to the output's size.
+    up = f"{CORPUS}/upright/{os.path.basename(f).split('-o')[0]}.png"
+    ref = f"{CACHE}/ref/{os.path.basename(up)}-{w}x{h}.png"
+    if not os.path.exists(ref):
+        os.makedirs(os.path.dirname(ref), exist_ok=True)
+        subprocess.run(["convert", up, "-filter", "Lanczos", "-resize", f"{w}x{h}!", ref], check=True)
+    return ref
+
+def metric(kind, a, ref):
+    p = subprocess.run(["compare", "-metric", kind, a, ref, "null:"], capture_output=True, text=True)
+    m = re.match(r"\s*([0-9.eE+-]+)", p.stderr)
+    return float(m.group(1)) if m else float("nan")
+
+rows, summary = [], {}
+for (f, name), r in results.items():
+    large = r["dir"] + "/large.jpg"
+    row = {"img": os.path.basename(f), "tool": name, "ms": statistics.median(r["ms"]),
+           "rss": max(r["rss"]), "inproc": statistics.median(r["inproc"]) if r["inproc"] else None}
+    if os.path.exists(large):
+        w, h = dims(large)
+        ref = reference(f, w, h)
+        row.update(size=f"{w}x{h}", large=os.path.getsize(large), ssim=metric("SSIM", large, ref),
+                   dssim=metric("DSSIM", large, ref))
+        thumb = r["dir"] + "/thumb.jpg"
+        if os.path.exists(thumb):
+            tw, th = dims(thumb)
+            row.update(thumb=os.path.getsize(thumb), tdssim=metric("DSSIM", thumb, reference(f, tw, th)))
+    rows.append(row)
+    summary.setdefault(name, []).append(row)
+
+def fmt(v, spec):
+    return "–" if v is None else format(v, spec)
+
+def gmean(xs):
+    xs = [x for x in xs if x]
+    return (statistics.geometric_mean(xs)) if xs else None
+
+by = {(r["img"], r["tool"]): r for r in rows}
+imgs = sorted({r["img"] for r in rows})
+ours, vips, vips2, djpeg = ("homeroom (default: Balanced, DCT-snap)", "vipsthumbnail 2048 only",
+                            "vipsthumbnail 2048 + 400", "djpeg full decode (floor)")
+lines = []
+lines.append("| image | tool | median ms | peak RSS MB | large px | large bytes | SSIM | DSSIM | thumb bytes | thumb DSSIM |")
+lines.append("|---|---|---:|---:|---|---:|---:|---:|---:|---:|")
+for img in imgs:
+    for name in TOOLS:
+        r = by.get((img, name))
+        if not r:
+            continue
+        ms = fmt(r["ms"], ".1f") + (f" (in-process {r['inproc']:.1f})" if r.get("inproc") else "")
+        lines.append(f"| {img} | {name} | {ms} | {r['rss']:.1f} | {r.get('size', '–')} | {fmt(r.get('large'), 'd')} | "
+                     f"{fmt(r.get('ssim'), '.4f')} | {fmt(r.get('dssim'), '.5f')} | {fmt(r.get('thumb'), 'd')} | {fmt(r.get('tdssim'), '.5f')} |")
+ratio = lambda a, b, k: gmean([by[(i, a)][k] / by[(i, b)][k] for i in imgs if by[(i, b)].get(k)])
+summ = []
+summ.append("| tool | geo-mean ms | × vipsthumbnail 2048 | × djpeg | max RSS MB | large bytes × vips | mean DSSIM (large) |")
+summ.append("|---|---:|---:|---:|---:|---:|---:|")
+for name in TOOLS:
+    rs = summary[name]
+    d = [r["dssim"] for r in rs if r.get("dssim") is not None]
+    summ.append(f"| {name} | {gmean([r['ms'] for r in rs]):.1f} | {ratio(name, vips, 'ms'):.2f} | {ratio(name, djpeg, 'ms'):.2f} | "
+                f"{max(r['rss'] for r in rs):.1f} | {fmt(ratio(name, vips, 'large') if rs[0].get('large') else None, '.2f')} | "
+                f"{fmt(statistics.mean(d) if d else None, '.5f')} |")
+
+tools_v = {t: subprocess.run(c, capture_output=True, text=True).stdout.strip().splitlines()[0]
+           for t, c in {"vips": ["vips", "--version"], "ImageMagick": ["convert", "-version"],
+                        "Pillow": [sys.executable, "-c", "import PIL; print(PIL.__version__)"]}.items()}
+stacks = open(f"{CACHE}/stacks.md").read()
+doc = f"""# Photo pipeline (issue 6, REQ-PRV-1)
+
+Generated by `scripts/bench.d/media.sh` on {time.strftime('%Y-%m-%d')} — {REPS} interleaved repetitions,
+single-threaded (`VIPS_CONCURRENCY=1`, ImageMagick `-limit thread 1`), medians. Each tool turns a 12 MP
+phone photo (4032x3024, EXIF orientation, GPS) into an upright, stripped JPEG at Q80; the
+`homeroom` rows and `vipsthumbnail 2048 + 400`, ImageMagick and Pillow also write the 400 px thumbnail.
+Time is the whole process (start-up included); Pillow's in-process time is shown beside it.
+Peak RSS is the process's `ru_maxrss`. SSIM/DSSIM: ImageMagick `compare` against a Lanczos
+downscale of the *upright* source to the output's own size, so a wrong orientation shows as a large DSSIM.
+Tools: {'; '.join(f'{k} {v}' for k, v in tools_v.items())}.
+
+## Summary (geometric means over the corpus)
+
+{chr(10).join(summ)}
+
+## Candidate stacks, in-process (issue 6 §3: chosen by measurement)
+
+{stacks}
+
+## Per image
+
+{chr(10).join(lines)}
+"""
+os.makedirs(os.path.dirname(OUT), exist_ok=True)
+open(OUT, "w").write(doc)
+print("\n".join(summ))
+PY
+log "media: wrote docs/benchmarks/media.md"
