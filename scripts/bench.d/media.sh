@@ -9,6 +9,7 @@ cd "$ROOT"
 apt_install libvips-tools imagemagick libimage-exiftool-perl libjpeg-turbo-progs nasm time \
   lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 mate-backgrounds
 python3 -c "import PIL" 2>/dev/null || { log "pip: installing Pillow"; python3 -m pip install -q Pillow; }
+python3 -c "import numpy" 2>/dev/null || { log "pip: installing numpy"; python3 -m pip install -q numpy; }
 
 CACHE="$TOOLS/media-bench"
 CORPUS="$CACHE/corpus-v1"
@@ -155,10 +156,32 @@ def reference(f, w, h):
         subprocess.run(["convert", up, "-filter", "Lanczos", "-resize", f"{w}x{h}!", ref], check=True)
     return ref
 
+def luma(path):
+    from PIL import Image
+    import numpy as np
+    rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)
+    return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+def blur(x):
+    # Separable 11-tap Gaussian, sigma 1.5 (the SSIM paper's window), valid region only.
+    import numpy as np
+    k = np.exp(-((np.arange(11) - 5) ** 2) / (2 * 1.5 ** 2)).astype(np.float32)
+    k /= k.sum()
+    h = sum(k[i] * x[:, i:x.shape[1] - 10 + i] for i in range(11))
+    return sum(k[i] * h[i:h.shape[0] - 10 + i, :] for i in range(11))
+
+def ssim(a, ref):
+    # Mean SSIM on luma (Wang et al. 2004, K1=0.01, K2=0.03, L=255).
+    x, y = luma(a), luma(ref)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mx, my = blur(x), blur(y)
+    sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    m = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
+    return float(m.mean())
+
 def metric(kind, a, ref):
-    p = subprocess.run(["compare", "-metric", kind, a, ref, "null:"], capture_output=True, text=True)
-    m = re.match(r"\s*([0-9.eE+-]+)", p.stderr)
-    return float(m.group(1)) if m else float("nan")
+    s = ssim(a, ref)
+    return s if kind == "SSIM" else (1 - s) / 2  # DSSIM as ImageMagick defines it
 
 rows, summary = [], {}
 for (f, name), r in results.items():
@@ -168,8 +191,8 @@ for (f, name), r in results.items():
     if os.path.exists(large):
         w, h = dims(large)
         ref = reference(f, w, h)
-        row.update(size=f"{w}x{h}", large=os.path.getsize(large), ssim=metric("SSIM", large, ref),
-                   dssim=metric("DSSIM", large, ref))
+        sv = metric("SSIM", large, ref)
+        row.update(size=f"{w}x{h}", large=os.path.getsize(large), ssim=sv, dssim=(1 - sv) / 2)
         thumb = r["dir"] + "/thumb.jpg"
         if os.path.exists(thumb):
             tw, th = dims(thumb)
@@ -221,8 +244,9 @@ single-threaded (`VIPS_CONCURRENCY=1`, ImageMagick `-limit thread 1`), medians. 
 phone photo (4032x3024, EXIF orientation, GPS) into an upright, stripped JPEG at Q80; the
 `homeroom` rows and `vipsthumbnail 2048 + 400`, ImageMagick and Pillow also write the 400 px thumbnail.
 Time is the whole process (start-up included); Pillow's in-process time is shown beside it.
-Peak RSS is the process's `ru_maxrss`. SSIM/DSSIM: ImageMagick `compare` against a Lanczos
-downscale of the *upright* source to the output's own size, so a wrong orientation shows as a large DSSIM.
+Peak RSS is the process's `ru_maxrss`. SSIM: mean luma SSIM (11-tap Gaussian window, numpy) against a
+Lanczos downscale (ImageMagick) of the *upright* source to the output's own size, so a wrong orientation
+shows as a large DSSIM; DSSIM = (1 − SSIM) / 2, ImageMagick's definition (lower is better).
 Tools: {'; '.join(f'{k} {v}' for k, v in tools_v.items())}.
 
 ## Summary (geometric means over the corpus)

@@ -97,19 +97,46 @@ impl RowScatter {
     pub fn put_rows(&mut self, y0: usize, rows: &[u8]) {
         let [ax, bx, cx, ay, by, cy] = self.map;
         let line = self.src_w * 3;
-        let n = rows.len() / line.max(1);
-        let out_w = self.out_w as isize;
-        // Outer loop over source columns, inner over the batch's rows: each destination row then
-        // receives a short contiguous run, and the batch stays in cache.
+        if line == 0 {
+            return;
+        }
+        let n = rows.len() / line;
+        if bx != 0 {
+            // Orientations 1–4: a source row is a destination row, possibly mirrored.
+            for (r, src) in rows.chunks_exact(line).enumerate() {
+                let oy = (ay + cy * (y0 + r) as isize) as usize;
+                let dst = &mut self.out[oy * line..(oy + 1) * line];
+                if bx > 0 {
+                    dst.copy_from_slice(src);
+                } else {
+                    for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(3).rev()) {
+                        d.copy_from_slice(s);
+                    }
+                }
+            }
+            return;
+        }
+        // Orientations 5–8: source column sx becomes destination row oy; the batch's rows land
+        // side by side in it, forwards (cx = 1) or backwards (cx = -1).
+        let first = ax + cx * y0 as isize;
+        let lo = if cx > 0 {
+            first
+        } else {
+            first - (n as isize - 1)
+        } as usize;
         for sx in 0..self.src_w {
-            let sxi = sx as isize;
-            for r in 0..n {
-                let sy = (y0 + r) as isize;
-                let ox = ax + bx * sxi + cx * sy;
-                let oy = ay + by * sxi + cy * sy;
-                let d = ((oy * out_w + ox) * 3) as usize;
-                let s = r * line + sx * 3;
-                self.out[d..d + 3].copy_from_slice(&rows[s..s + 3]);
+            let oy = (ay + by * sx as isize) as usize;
+            let start = (oy * self.out_w + lo) * 3;
+            let dst = &mut self.out[start..start + n * 3];
+            let src_px = |r: usize| &rows[r * line + sx * 3..r * line + sx * 3 + 3];
+            if cx > 0 {
+                for (r, d) in dst.chunks_exact_mut(3).enumerate() {
+                    d.copy_from_slice(src_px(r));
+                }
+            } else {
+                for (r, d) in dst.chunks_exact_mut(3).rev().enumerate() {
+                    d.copy_from_slice(src_px(r));
+                }
             }
         }
     }
