@@ -22,8 +22,48 @@ struct Args {
     seed_fixture: bool,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    unblock_termination_signals();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("homeroom-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run())
+}
+
+/// A parent may hand us a signal mask with SIGTERM blocked (seen with Foundation's `Process`);
+/// a server that cannot be stopped politely is an operational hazard, so take them back.
+fn unblock_termination_signals() {
+    // SAFETY: plain libc calls on a local, zero-initialised sigset, before any thread exists.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM, so in-flight requests finish before the process exits.
+async fn termination() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+async fn run() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HOMEROOM_LOG")
@@ -47,10 +87,7 @@ async fn main() -> ExitCode {
     // The first stdout line is read by tests and scripts to find the port.
     println!("homeroom-server listening on http://{}", bound.addr);
     let _ = std::io::stdout().flush();
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    match bound.serve(shutdown).await {
+    match bound.serve(termination()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("homeroom-server: {e}");

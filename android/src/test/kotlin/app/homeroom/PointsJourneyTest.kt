@@ -149,3 +149,15 @@ class PointsJourneyTest {
         tablet.close(); phone.close()
     }
 }
+
+class ConfigTest {
+    @Test
+    fun serverUrlWithoutSchemeIsRejectedWithTypedError() {
+        val dir = Files.createTempDirectory("homeroom-cfg").toFile()
+        val e = assertFailsWith<HomeroomException.InvalidInput> {
+            Homeroom(HomeroomConfig("school.example", dir.path, null))
+        }
+        assertTrue(e.message!!.contains("server_url"), e.message)
+        dir.deleteRecursively()
+    }
+}
