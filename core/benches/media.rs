@@ -3,7 +3,7 @@
 //!
 //! Usage (after `cargo bench --bench media --no-run`):
 //!   media stacks REPS FILE...          in-process medians: pure-Rust stack vs the shipped mozjpeg stack
-//!   media run IN OUTDIR [EFFORT] [SLACK] [FORMAT]   one prepare_photo(), writes large + thumb, prints ms
+//!   media run IN OUTDIR [EFFORT] [SLACK] [FORMAT] [QUALITY]   one prepare_photo(), writes large + thumb, prints ms
 
 use std::path::Path;
 use std::time::Instant;
@@ -53,6 +53,7 @@ fn run(args: &[String]) -> Result<(), MediaError> {
     let opts = PhotoOptions {
         jpeg_effort: effort_of(args.get(2)),
         size_slack_percent: args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2),
+        quality: args.get(5).and_then(|s| s.parse().ok()).unwrap_or(80),
         format: if args.get(4).map(String::as_str) == Some("webp") {
             OutputFormat::WebP
         } else {

@@ -19,6 +19,9 @@ swift_suite() {
   total="$(printf '%s' "$line" | sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}.*/\1/p')"
   failed="$(printf '%s' "$line" | sed -n 's/.*with \([0-9]*\) failures\{0,1\}.*/\1/p')"
   total="${total:-0}"; failed="${failed:-0}"
-  SWIFT_FAILED="$failed"; SWIFT_PASSED=$((total - failed))
+  # Swift Testing: "✔ Test run with 1 test passed after …" (counted only when the run succeeded).
+  local st
+  st="$(printf '%s\n' "$out" | sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} passed.*/\1/p' | tail -1)"
+  SWIFT_FAILED="$failed"; SWIFT_PASSED=$((total - failed + ${st:-0}))
   [ "$rc" -eq 0 ] && [ "$SWIFT_FAILED" -eq 0 ] && [ "$SWIFT_PASSED" -gt 0 ]
 }

@@ -24,7 +24,10 @@ struct Args {
 
 fn main() -> ExitCode {
     unblock_termination_signals();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("homeroom-server: cannot start the runtime: {e}");

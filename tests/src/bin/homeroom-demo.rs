@@ -54,7 +54,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .ok_or("server did not report its address")?
         .to_owned();
-    say("server", &format!("{} with a fresh SQLite database at {url}", fixture::SCHOOL_NAME));
+    say(
+        "server",
+        &format!(
+            "{} with a fresh SQLite database at {url}",
+            fixture::SCHOOL_NAME
+        ),
+    );
 
     let teacher = fixture::user_by_id("tA").ok_or("fixture")?;
     let parent = fixture::user_by_id("pa1").ok_or("fixture")?;
@@ -71,7 +77,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let tablet = open(&url, &tablet_dir)?;
     let me = tablet.sign_in(&teacher.email(), &teacher.password())?;
     tablet.sync()?;
-    say("teacher tablet", &format!("{} signed in; class cached for offline use", me.display_name));
+    say(
+        "teacher tablet",
+        &format!(
+            "{} signed in; class cached for offline use",
+            me.display_name
+        ),
+    );
     drop(tablet);
 
     // In the classroom there is no Wi-Fi: the same tablet, no route to the server.
@@ -82,25 +94,39 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let tablet = open(&unreachable, &tablet_dir)?;
     say("teacher tablet", "offline (no Wi-Fi in the classroom)");
     let dir = tablet.directory()?.ok_or("no cached directory")?;
-    let pupil = dir.pupils.iter().find(|p| p.id == "a1").ok_or("a1 not cached")?;
+    let pupil = dir
+        .pupils
+        .iter()
+        .find(|p| p.id == "a1")
+        .ok_or("a1 not cached")?;
     let skill = dir
         .skills
         .iter()
         .find(|s| s.id == "classA-teamwork")
         .ok_or("skill not cached")?;
     let note = "helped tidy the reading corner";
-    tablet.award_points(&[pupil.id.clone()], &skill.id, Some(note))?;
+    tablet.award_points(std::slice::from_ref(&pupil.id), &skill.id, Some(note))?;
     say(
         "teacher tablet",
-        &format!("awarded {} \"{} {:+}\" — {note}", pupil.display_name, skill.name, skill.weight),
+        &format!(
+            "awarded {} \"{} {:+}\" — {note}",
+            pupil.display_name, skill.name, skill.weight
+        ),
     );
     let shown = tablet.points_for(&pupil.id)?;
     say(
         "teacher tablet",
-        &format!("shown at once: {} point(s), {} waiting in the outbox", shown.iter().map(|a| a.record.points).sum::<i32>(), tablet.pending_writes()?),
+        &format!(
+            "shown at once: {} point(s), {} waiting in the outbox",
+            shown.iter().map(|a| a.record.points).sum::<i32>(),
+            tablet.pending_writes()?
+        ),
     );
     match tablet.sync() {
-        Err(CoreError::Offline(_)) => say("teacher tablet", "sync: server unreachable — the award stays queued, nothing lost"),
+        Err(CoreError::Offline(_)) => say(
+            "teacher tablet",
+            "sync: server unreachable — the award stays queued, nothing lost",
+        ),
         other => return Err(format!("expected to be offline, got {other:?}").into()),
     }
     drop(tablet);
@@ -110,7 +136,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let report = tablet.sync()?;
     say(
         "teacher tablet",
-        &format!("back online: sent {} write(s), {} left in the outbox", report.sent, tablet.pending_writes()?),
+        &format!(
+            "back online: sent {} write(s), {} left in the outbox",
+            report.sent,
+            tablet.pending_writes()?
+        ),
     );
 
     // The parent's phone, on the bus home.
@@ -119,7 +149,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     phone.sync()?;
     let points = phone.points_for(&pupil.id)?;
     let total: i32 = points.iter().map(|a| a.record.points).sum();
-    say("parent phone", &format!("{} opens Homeroom: {} has {total} point(s)", pme.display_name, pupil.display_name));
+    say(
+        "parent phone",
+        &format!(
+            "{} opens Homeroom: {} has {total} point(s)",
+            pme.display_name, pupil.display_name
+        ),
+    );
     for a in &points {
         say(
             "parent phone",
