@@ -166,9 +166,13 @@ async fn hostile_bodies_get_json_errors_and_the_server_keeps_serving() {
     assert_eq!(e["error"], "bad_request");
     assert!(e["message"].as_str().unwrap().contains("not valid JSON"));
 
-    let huge = post_raw(vec![b' '; 10 * 1024 * 1024]).await.unwrap();
-    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(huge.json::<Value>().await.unwrap()["error"], "too_large");
+    // 10 MB: refused from Content-Length without being read. The server closes with bytes
+    // unread, so the client sees either the 413 or the connection cut while still sending; the
+    // JSON body of a 413 is checked in-process (server/tests/body_limits.rs), free of that race.
+    match post_raw(vec![b' '; 10 * 1024 * 1024]).await {
+        Ok(resp) => assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE),
+        Err(e) => assert!(e.is_request() || e.is_body(), "unexpected failure: {e}"),
+    }
 
     let invalid_utf8 = post_raw(vec![b'{', 0xff, 0xfe, b'}']).await.unwrap();
     assert_eq!(invalid_utf8.status(), StatusCode::BAD_REQUEST);
