@@ -2,7 +2,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use mozjpeg::qtable::NRobidoux;
+use mozjpeg::qtable::{AnnexK_Chroma, AnnexK_Luma};
 use mozjpeg::{ColorSpace, Compress};
 
 use super::error::panic_detail;
@@ -84,17 +84,19 @@ fn encode_jpeg(
                 c.set_optimize_coding(true);
             }
             JpegEffort::Balanced => {
-                // libjpeg-turbo speed, mozjpeg's perceptually tuned tables, progressive scans, no trellis.
+                // libjpeg-turbo speed: Annex K tables, optimised Huffman, progressive scans, no trellis.
+                // (mozjpeg's N. Robidoux tables measured ~9% worse DSSIM at equal quality: docs/benchmarks/media.md.)
                 c.set_fastest_defaults();
                 c.set_quality(q);
-                c.set_luma_qtable(&NRobidoux.scaled(q, q));
-                c.set_chroma_qtable(&NRobidoux.scaled(q, q));
                 c.set_optimize_coding(true);
                 c.set_progressive_mode();
             }
             JpegEffort::Smallest => {
-                // mozjpeg's defaults: trellis quantisation, optimised Huffman, progressive with scan search.
+                // mozjpeg's defaults (trellis quantisation, optimised Huffman, progressive scan search),
+                // but with Annex K tables, which measured better DSSIM per byte than its default tables.
                 c.set_quality(q);
+                c.set_luma_qtable(&AnnexK_Luma.scaled(q, q));
+                c.set_chroma_qtable(&AnnexK_Chroma.scaled(q, q));
             }
         }
         c.set_size(img.width as usize, img.height as usize);

@@ -45,9 +45,9 @@ pub enum OutputFormat {
 pub enum JpegEffort {
     /// libjpeg-turbo baseline with optimised Huffman tables: fastest.
     Fast,
-    /// Progressive, optimised Huffman, mozjpeg's perceptual quant tables; no trellis. The default.
+    /// Progressive with optimised Huffman tables, no trellis: ~10% smaller than baseline, ~15 ms more. The default.
     Balanced,
-    /// Full mozjpeg: trellis quantisation, optimised Huffman, progressive scan search. Smallest, slowest.
+    /// mozjpeg: trellis quantisation, optimised Huffman, progressive scan search. Smallest, ~3x slower to encode.
     Smallest,
 }
 
