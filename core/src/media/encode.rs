@@ -92,11 +92,15 @@ fn encode_jpeg(
                 c.set_progressive_mode();
             }
             JpegEffort::Smallest => {
-                // mozjpeg's defaults (trellis quantisation, optimised Huffman, progressive scan search),
-                // but with Annex K tables, which measured better DSSIM per byte than its default tables.
+                // mozjpeg's trellis quantisation and optimised Huffman, with Annex K tables, which
+                // measured better DSSIM per byte than its default tables.
                 c.set_quality(q);
                 c.set_luma_qtable(&AnnexK_Luma.scaled(q, q));
                 c.set_chroma_qtable(&AnnexK_Chroma.scaled(q, q));
+                // The standard progressive script instead of mozjpeg's scan search: measured ~30% faster
+                // for under 1% more bytes.
+                c.set_optimize_scans(false);
+                c.set_progressive_mode();
             }
         }
         c.set_size(img.width as usize, img.height as usize);

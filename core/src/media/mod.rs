@@ -47,7 +47,7 @@ pub enum JpegEffort {
     Fast,
     /// Progressive with optimised Huffman tables, no trellis: ~10% smaller than baseline, ~15 ms more. The default.
     Balanced,
-    /// mozjpeg: trellis quantisation, optimised Huffman, progressive scan search. Smallest, ~3x slower to encode.
+    /// mozjpeg: trellis quantisation, optimised Huffman, progressive. Smallest (~0.8x vips bytes at equal DSSIM), ~3x slower to encode.
     Smallest,
 }
 
