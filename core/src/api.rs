@@ -6,7 +6,7 @@ use std::time::Duration;
 use homeroom_protocol::wire::{
     ApiError, PullQuery, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse,
 };
-use reqwest::{Client, RequestBuilder, StatusCode};
+use reqwest::{Client, RequestBuilder};
 use serde::de::DeserializeOwned;
 
 use crate::error::CoreError;
@@ -77,6 +77,11 @@ async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, CoreError> 
         .await
         .map_err(|e| CoreError::Offline(transport_reason(&e)))?;
     let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let body = resp
         .bytes()
         .await
@@ -87,15 +92,10 @@ async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, CoreError> 
     let detail = serde_json::from_slice::<ApiError>(&body)
         .map(|e| e.message)
         .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_owned());
-    if status == StatusCode::UNAUTHORIZED {
-        return Err(CoreError::Server {
-            status: 401,
-            detail,
-        });
-    }
     Err(CoreError::Server {
         status: status.as_u16(),
         detail,
+        retry_after,
     })
 }
 

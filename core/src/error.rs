@@ -16,7 +16,12 @@ pub enum CoreError {
     #[error("the server cannot be reached ({0}); your changes are kept and will be sent later")]
     Offline(String),
     #[error("the server answered {status}: {detail}")]
-    Server { status: u16, detail: String },
+    Server {
+        status: u16,
+        detail: String,
+        /// The server's `Retry-After`, in seconds, on 429 and 503.
+        retry_after: Option<u64>,
+    },
     #[error("the server's answer could not be understood: {0}")]
     Protocol(String),
     #[error("the device cache failed while {context}: {source}")]
@@ -25,11 +30,25 @@ pub enum CoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("the cache cannot be opened with this key (was the app restored without its keystore?); sign in again to rebuild it")]
+    WrongKey,
+    #[error("the device cache was damaged and has been rebuilt; {0}")]
+    CacheCorrupt(String),
     #[error("{0}")]
     Io(String),
 }
 
 impl CoreError {
+    /// Whether the outbox should pause and retry later (network down, 429, 5xx) rather than
+    /// give up on the write.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CoreError::Offline(_) => true,
+            CoreError::Server { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
     /// A 400-style error about one input field.
     pub fn input(field: impl Into<String>, reason: impl Into<String>) -> Self {
         CoreError::InvalidInput {

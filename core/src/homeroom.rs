@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use homeroom_protocol::access::{can, Action, Target};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::Api;
+use crate::backoff;
 use crate::error::{CoreError, StorageContext};
 use crate::store::{awards, kv, outbox, Store};
 
@@ -25,6 +27,26 @@ pub struct Settings {
     pub server_url: String,
     pub data_dir: PathBuf,
     pub device_id: Option<String>,
+    /// The 32-byte key from the platform keystore that seals the cache at rest (REQ-PRV-3).
+    pub at_rest_key: Vec<u8>,
+}
+
+/// What the platform scheduler (WorkManager, BGTaskScheduler) should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextTask {
+    /// Unsent writes are waiting and the server may be tried now.
+    SyncNow,
+    /// The server could not be reached or asked us to slow down: try again after this long.
+    Wait(Duration),
+    /// Nothing pending: sync at the app's normal cadence or when a push arrives.
+    Idle,
+}
+
+/// Consecutive transient failures and when the next attempt is due.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+    retry_at: Option<Instant>,
 }
 
 /// The saved session: who is signed in and their bearer token.
@@ -58,13 +80,17 @@ pub struct Homeroom {
     next_observer: AtomicU64,
     /// Serialises syncs: two at once would send the same outbox twice.
     sync_lock: Mutex<()>,
+    backoff: Mutex<Backoff>,
 }
 
 impl Homeroom {
     /// Opens the cache in `data_dir`; a session saved there earlier is resumed.
     pub fn open(settings: Settings) -> Result<Self, CoreError> {
         let api = Api::new(&settings.server_url)?;
-        let store = Store::open(&settings.data_dir.join("homeroom-cache.sqlite3"))?;
+        let store = Store::open(
+            &settings.data_dir.join("homeroom-cache.sqlite3"),
+            &settings.at_rest_key,
+        )?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("homeroom-core")
@@ -79,6 +105,7 @@ impl Homeroom {
             observers: Mutex::new(Vec::new()),
             next_observer: AtomicU64::new(1),
             sync_lock: Mutex::new(()),
+            backoff: Mutex::new(Backoff::default()),
         })
     }
 
@@ -110,7 +137,12 @@ impl Homeroom {
             token: resp.token,
             me: resp.me.clone(),
         };
-        kv::put(&self.store.conn(), kv::SESSION, &session)?;
+        kv::put(
+            &self.store.conn(),
+            self.store.sealer(),
+            kv::SESSION,
+            &session,
+        )?;
         Ok(resp.me)
     }
 
@@ -120,7 +152,7 @@ impl Homeroom {
     }
 
     fn session(&self) -> Result<Option<Session>, CoreError> {
-        kv::get(&self.store.conn(), kv::SESSION)
+        kv::get(&self.store.conn(), self.store.sealer(), kv::SESSION)
     }
 
     /// Signs out and wipes the cache, the outbox and the session (REQ-PRV-3).
@@ -131,12 +163,28 @@ impl Homeroom {
 
     /// The directory synced from the server: names for screens and facts for the rules.
     pub fn directory(&self) -> Result<Option<Directory>, CoreError> {
-        kv::get(&self.store.conn(), kv::DIRECTORY)
+        kv::get(&self.store.conn(), self.store.sealer(), kv::DIRECTORY)
     }
 
     /// REQ-PTS-2: awards `skill_id` to each pupil, at once in the cache and queued for the server
     /// in the same transaction. Refused here, before queueing, when the server would refuse it.
     pub fn award_points(
+        &self,
+        pupil_ids: &[String],
+        skill_id: &str,
+        note: Option<&str>,
+    ) -> Result<Vec<String>, CoreError> {
+        let r = self.award_points_inner(pupil_ids, skill_id, note);
+        self.checked(r)
+    }
+
+    /// Notes a damaged cache so the next open rebuilds it (keeping the outbox), and passes `r` on.
+    fn checked<T>(&self, r: Result<T, CoreError>) -> Result<T, CoreError> {
+        self.store.note_error_in(&r);
+        r
+    }
+
+    fn award_points_inner(
         &self,
         pupil_ids: &[String],
         skill_id: &str,
@@ -209,9 +257,9 @@ impl Homeroom {
             let mut conn = self.store.conn();
             let tx = conn.transaction().ctx("starting an award")?;
             for r in &records {
-                awards::insert_pending(&tx, r)?;
+                awards::insert_pending(&tx, self.store.sealer(), r)?;
             }
-            outbox::enqueue(&tx, &write)?;
+            outbox::enqueue(&tx, self.store.sealer(), &write)?;
             tx.commit().ctx("committing an award")?;
         }
         self.notify(pupil_ids.to_vec());
@@ -220,6 +268,11 @@ impl Homeroom {
 
     /// A pupil's awards from the cache, newest first, if this person may see them (REQ-PTS-5).
     pub fn points_for(&self, pupil_id: &str) -> Result<Vec<awards::CachedAward>, CoreError> {
+        let r = self.points_for_inner(pupil_id);
+        self.checked(r)
+    }
+
+    fn points_for_inner(&self, pupil_id: &str) -> Result<Vec<awards::CachedAward>, CoreError> {
         let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
         let dir = self
             .directory()?
@@ -230,7 +283,7 @@ impl Homeroom {
             Action::ReadPoints,
             &Target::Pupil(pupil_id),
         )?;
-        awards::for_pupil(&self.store.conn(), pupil_id)
+        awards::for_pupil(&self.store.conn(), self.store.sealer(), pupil_id)
     }
 
     /// Writes not yet acknowledged by the server.
@@ -251,10 +304,52 @@ impl Homeroom {
         if !changed.is_empty() {
             self.notify(changed.into_iter().collect());
         }
+        self.record_attempt(&result);
+        self.store.note_error_in(&result);
         if let Err(CoreError::Server { status: 401, .. }) = result {
             return Err(CoreError::NotSignedIn);
         }
         result.map(|()| outcome)
+    }
+
+    /// Pauses the queue after a transient failure, resets it after a success.
+    fn record_attempt(&self, result: &Result<(), CoreError>) {
+        let mut b = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(()) => *b = Backoff::default(),
+            Err(e) if e.is_transient() => {
+                b.failures = b.failures.saturating_add(1);
+                let retry_after = match e {
+                    CoreError::Server { retry_after, .. } => retry_after.map(Duration::from_secs),
+                    _ => None,
+                };
+                b.retry_at = Some(Instant::now() + backoff::delay(b.failures, retry_after));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// What the platform scheduler should do next: the core owns the policy, the shell the timer.
+    pub fn next_task(&self) -> Result<NextTask, CoreError> {
+        if self.session()?.is_none() {
+            return Ok(NextTask::Idle);
+        }
+        let retry_at = self
+            .backoff
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retry_at;
+        if let Some(at) = retry_at {
+            let now = Instant::now();
+            if at > now {
+                return Ok(NextTask::Wait(at - now));
+            }
+        }
+        if self.pending_writes()? > 0 {
+            Ok(NextTask::SyncNow)
+        } else {
+            Ok(NextTask::Idle)
+        }
     }
 
     #[tracing::instrument(skip_all)]
@@ -265,7 +360,8 @@ impl Homeroom {
         changed: &mut BTreeSet<String>,
     ) -> Result<(), CoreError> {
         loop {
-            let batch = outbox::next_batch(&self.store.conn(), MAX_WRITES_PER_PUSH)?;
+            let batch =
+                outbox::next_batch(&self.store.conn(), self.store.sealer(), MAX_WRITES_PER_PUSH)?;
             if batch.is_empty() {
                 return Ok(());
             }
@@ -305,7 +401,7 @@ impl Homeroom {
                         // Roll the optimistic change back and keep the reason for the app.
                         changed.extend(awards::pupils_of(&tx, &award_ids)?);
                         awards::delete(&tx, &award_ids)?;
-                        outbox::record_rejection(&tx, write, *code, reason)?;
+                        outbox::record_rejection(&tx, self.store.sealer(), write, *code, reason)?;
                         outcome
                             .refused
                             .push((write.client_id.to_string(), reason.clone()));
@@ -327,8 +423,8 @@ impl Homeroom {
         loop {
             let (since, dir_version) = {
                 let conn = self.store.conn();
-                let since: u64 = kv::get(&conn, kv::CURSOR)?.unwrap_or(0);
-                let dir: Option<Directory> = kv::get(&conn, kv::DIRECTORY)?;
+                let since: u64 = kv::get(&conn, self.store.sealer(), kv::CURSOR)?.unwrap_or(0);
+                let dir: Option<Directory> = kv::get(&conn, self.store.sealer(), kv::DIRECTORY)?;
                 (since, dir.map(|d| d.version))
             };
             let page = self.runtime.block_on(self.api.pull(
@@ -348,16 +444,33 @@ impl Homeroom {
             for change in &page.changes {
                 match change {
                     Change::Award(a) => {
-                        awards::upsert_pulled(&tx, a)?;
+                        awards::upsert_pulled(&tx, self.store.sealer(), a)?;
                         changed.insert(a.pupil_id.clone());
                     }
                 }
             }
             if let Some(dir) = &page.directory {
-                kv::put(&tx, kv::DIRECTORY, dir)?;
+                kv::put(&tx, self.store.sealer(), kv::DIRECTORY, dir)?;
+                // Whoever this person may no longer see vanishes from the device (REQ-ACC-5).
+                let visible: Vec<String> = dir
+                    .facts
+                    .pupils
+                    .keys()
+                    .filter(|p| {
+                        can(
+                            &dir.facts,
+                            Some(&session.me.user_id),
+                            Action::ReadPoints,
+                            &Target::Pupil(p),
+                        )
+                        .is_ok()
+                    })
+                    .cloned()
+                    .collect();
+                changed.extend(awards::purge_except(&tx, &visible)?);
             }
             // The cursor moves only with the data it covers: a crash re-pulls, never skips.
-            kv::put(&tx, kv::CURSOR, &page.cursor)?;
+            kv::put(&tx, self.store.sealer(), kv::CURSOR, &page.cursor)?;
             tx.commit().ctx("committing a pull")?;
             outcome.received += page.changes.len() as u32;
             if !page.has_more {

@@ -4,6 +4,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod api;
+pub mod backoff;
 pub mod error;
 pub mod homeroom;
 pub mod media;
@@ -13,4 +14,4 @@ mod ffi;
 
 pub use error::CoreError;
 pub use ffi::*;
-pub use homeroom::{Homeroom, Settings, SyncOutcome};
+pub use homeroom::{Homeroom, NextTask, Settings, SyncOutcome};

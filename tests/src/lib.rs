@@ -86,12 +86,16 @@ impl Drop for TestServer {
     }
 }
 
+/// The at-rest key test devices use (a real app keeps 32 random bytes in the keystore).
+pub const TEST_KEY: [u8; 32] = [7; 32];
+
 /// A device: a core over its own data directory.
 pub fn device(server_url: &str, data_dir: &Path) -> Homeroom {
     Homeroom::open(Settings {
         server_url: server_url.to_owned(),
         data_dir: data_dir.to_owned(),
         device_id: None,
+        at_rest_key: TEST_KEY.to_vec(),
     })
     .expect("core opens")
 }

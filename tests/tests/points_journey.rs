@@ -145,20 +145,23 @@ fn award_outside_teachers_classes_is_refused_before_queueing() {
 fn server_refuses_a_forced_award_and_the_core_rolls_it_back() {
     // REQ-ACC-7: a write that slipped past the device (stale directory) is refused by the server;
     // the optimistic award disappears and the reason is reported.
+    use homeroom_core::store::{kv, Store};
+    use homeroom_protocol::wire::{Directory, SkillInfo};
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::fresh(&tmp.path().join("server"));
     let dir = tmp.path().join("tablet");
     let tablet = signed_in(&server.url(), &dir, "tA");
     tablet.sync().unwrap();
-    // Forge the cached directory so the core believes tA teaches b1 (as a tampered or stale device would).
+    drop(tablet);
+    // Forge the cached directory so the core believes tA teaches b1, as a tampered or stale
+    // device would (the forger holds the device key).
     {
-        let conn = rusqlite::Connection::open(dir.join("homeroom-cache.sqlite3")).unwrap();
-        let raw: String = conn
-            .query_row("SELECT value FROM kv WHERE key = 'directory'", [], |r| {
-                r.get(0)
-            })
+        let store =
+            Store::open(&dir.join("homeroom-cache.sqlite3"), &homeroom_e2e::TEST_KEY).unwrap();
+        let conn = store.conn();
+        let mut d: Directory = kv::get(&conn, store.sealer(), kv::DIRECTORY)
+            .unwrap()
             .unwrap();
-        let mut d: homeroom_protocol::wire::Directory = serde_json::from_str(&raw).unwrap();
         d.version = "stale".into();
         let mut class_b = d.facts.classes["classA"].clone();
         class_b.teacher_ids = vec!["tA".into()];
@@ -171,7 +174,7 @@ fn server_refuses_a_forced_award_and_the_core_rolls_it_back() {
                 parent_ids: vec![],
             },
         );
-        d.skills.push(homeroom_protocol::wire::SkillInfo {
+        d.skills.push(SkillInfo {
             id: "classB-teamwork".into(),
             class_id: "classB".into(),
             name: "Teamwork".into(),
@@ -180,12 +183,9 @@ fn server_refuses_a_forced_award_and_the_core_rolls_it_back() {
             kind: homeroom_protocol::skills::SkillKind::Positive,
             category: "attitudes".into(),
         });
-        conn.execute(
-            "UPDATE kv SET value = ?1 WHERE key = 'directory'",
-            [serde_json::to_string(&d).unwrap()],
-        )
-        .unwrap();
+        kv::put(&conn, store.sealer(), kv::DIRECTORY, &d).unwrap();
     }
+    let tablet = device(&server.url(), &dir);
     tablet
         .award_points(&["b1".into()], "classB-teamwork", None)
         .unwrap();

@@ -20,6 +20,8 @@ pub struct HomeroomConfig {
     pub data_dir: String,
     /// This device's id, for staff device enrolment.
     pub device_id: Option<String>,
+    /// 32 random bytes kept in the Android Keystore / iOS Keychain; seals the cache (REQ-PRV-3).
+    pub at_rest_key: Vec<u8>,
 }
 
 /// One typed error for every call, carrying a message a person can read.
@@ -40,6 +42,12 @@ pub enum HomeroomError {
     Server(String),
     #[error("{0}")]
     Storage(String),
+    /// The cache was sealed with another key: sign in again to rebuild it.
+    #[error("{0}")]
+    WrongKey(String),
+    /// The cache was damaged and rebuilt, but unsent changes were lost (said loudly, once).
+    #[error("{0}")]
+    CacheCorrupt(String),
 }
 
 impl From<CoreError> for HomeroomError {
@@ -53,6 +61,8 @@ impl From<CoreError> for HomeroomError {
             CoreError::Offline(_) => HomeroomError::Offline(msg),
             CoreError::Server { .. } | CoreError::Protocol(_) => HomeroomError::Server(msg),
             CoreError::Storage { .. } | CoreError::Io(_) => HomeroomError::Storage(msg),
+            CoreError::WrongKey => HomeroomError::WrongKey(msg),
+            CoreError::CacheCorrupt(_) => HomeroomError::CacheCorrupt(msg),
         }
     }
 }
@@ -159,6 +169,17 @@ pub struct SyncReport {
     pub refused: Vec<RefusedWrite>,
 }
 
+/// What the platform scheduler should do next (WorkManager, BGTaskScheduler).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum NextStep {
+    /// Unsent writes are waiting: sync now.
+    SyncNow,
+    /// The server is unreachable or asked us to slow down: wake again after this long.
+    WaitMillis { millis: u64 },
+    /// Nothing pending: sync at the normal cadence or on a push.
+    Idle,
+}
+
 /// Told which pupils' points changed (after a local award or a sync). Implemented by the app.
 #[uniffi::export(with_foreign)]
 pub trait PointsListener: Send + Sync {
@@ -203,6 +224,7 @@ impl HomeroomClient {
             server_url: config.server_url,
             data_dir: config.data_dir.into(),
             device_id: config.device_id,
+            at_rest_key: config.at_rest_key,
         })?;
         Ok(Arc::new(HomeroomClient {
             inner: Arc::new(inner),
@@ -338,6 +360,17 @@ impl HomeroomClient {
     /// Writes made on this device and not yet acknowledged by the server.
     pub fn pending_writes(&self) -> Result<u32, HomeroomError> {
         Ok(self.inner.pending_writes()?)
+    }
+
+    /// What to do next, and when to wake the core (the shell owns the timer, the core the policy).
+    pub fn next_step(&self) -> Result<NextStep, HomeroomError> {
+        Ok(match self.inner.next_task()? {
+            crate::homeroom::NextTask::SyncNow => NextStep::SyncNow,
+            crate::homeroom::NextTask::Wait(d) => NextStep::WaitMillis {
+                millis: u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
+            },
+            crate::homeroom::NextTask::Idle => NextStep::Idle,
+        })
     }
 
     /// Tells `listener` whenever points change; keep the returned handle alive.

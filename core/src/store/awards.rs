@@ -5,6 +5,7 @@ use homeroom_protocol::wire::AwardRecord;
 use rusqlite::{params, Connection};
 
 use crate::error::{CoreError, StorageContext};
+use crate::store::seal::Sealer;
 
 /// An award as the cache holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,8 +15,25 @@ pub struct CachedAward {
     pub pending: bool,
 }
 
+/// Where an award's note lives, for sealing: a note cannot be moved to another award.
+fn note_place(id: &str) -> String {
+    format!("award-note:{id}")
+}
+
+/// Seals a note for its award.
+fn seal_note(sealer: &Sealer, a: &AwardRecord) -> Result<Option<Vec<u8>>, CoreError> {
+    a.note
+        .as_deref()
+        .map(|n| sealer.seal_str(n, &note_place(&a.id.to_string())))
+        .transpose()
+}
+
 /// Stores an award made on this device, not yet acknowledged.
-pub fn insert_pending(conn: &Connection, a: &AwardRecord) -> Result<(), CoreError> {
+pub fn insert_pending(
+    conn: &Connection,
+    sealer: &Sealer,
+    a: &AwardRecord,
+) -> Result<(), CoreError> {
     conn.execute(
         "INSERT INTO awards (id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
@@ -25,7 +43,7 @@ pub fn insert_pending(conn: &Connection, a: &AwardRecord) -> Result<(), CoreErro
             a.class_id,
             a.skill_id,
             a.points,
-            a.note,
+            seal_note(sealer, a)?,
             a.awarded_by,
             a.awarded_at.to_rfc3339()
         ],
@@ -36,7 +54,7 @@ pub fn insert_pending(conn: &Connection, a: &AwardRecord) -> Result<(), CoreErro
 
 /// Stores an award from the server. A local award the server has not acknowledged yet is
 /// left alone: pulled data never overwrites an unsent edit.
-pub fn upsert_pulled(conn: &Connection, a: &AwardRecord) -> Result<(), CoreError> {
+pub fn upsert_pulled(conn: &Connection, sealer: &Sealer, a: &AwardRecord) -> Result<(), CoreError> {
     conn.execute(
         "INSERT INTO awards (id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)
@@ -50,7 +68,7 @@ pub fn upsert_pulled(conn: &Connection, a: &AwardRecord) -> Result<(), CoreError
             a.class_id,
             a.skill_id,
             a.points,
-            a.note,
+            seal_note(sealer, a)?,
             a.awarded_by,
             a.awarded_at.to_rfc3339()
         ],
@@ -81,6 +99,31 @@ pub fn delete(conn: &Connection, ids: &[String]) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// Removes every cached award of pupils this person may no longer see (REQ-ACC-5): keeps only
+/// `visible`, and never an award still waiting in the outbox. Returns the pupils purged.
+pub fn purge_except(conn: &Connection, visible: &[String]) -> Result<Vec<String>, CoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT DISTINCT pupil_id FROM awards WHERE pending = 0")
+        .ctx("preparing the purge")?;
+    let cached: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .ctx("listing cached pupils")?
+        .collect::<Result<_, _>>()
+        .ctx("reading cached pupils")?;
+    let gone: Vec<String> = cached
+        .into_iter()
+        .filter(|p| !visible.contains(p))
+        .collect();
+    for p in &gone {
+        conn.execute(
+            "DELETE FROM awards WHERE pupil_id = ?1 AND pending = 0",
+            [p],
+        )
+        .ctx("purging a pupil's awards")?;
+    }
+    Ok(gone)
+}
+
 /// Pupils whose awards these ids are.
 pub fn pupils_of(conn: &Connection, ids: &[String]) -> Result<Vec<String>, CoreError> {
     let mut stmt = conn
@@ -97,7 +140,11 @@ pub fn pupils_of(conn: &Connection, ids: &[String]) -> Result<Vec<String>, CoreE
 }
 
 /// One pupil's awards, newest first.
-pub fn for_pupil(conn: &Connection, pupil_id: &str) -> Result<Vec<CachedAward>, CoreError> {
+pub fn for_pupil(
+    conn: &Connection,
+    sealer: &Sealer,
+    pupil_id: &str,
+) -> Result<Vec<CachedAward>, CoreError> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending
@@ -112,7 +159,7 @@ pub fn for_pupil(conn: &Connection, pupil_id: &str) -> Result<Vec<CachedAward>, 
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, i32>(4)?,
-                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
                 r.get::<_, String>(6)?,
                 r.get::<_, String>(7)?,
                 r.get::<_, i64>(8)?,
@@ -121,8 +168,11 @@ pub fn for_pupil(conn: &Connection, pupil_id: &str) -> Result<Vec<CachedAward>, 
         .ctx("reading points")?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, pupil_id, class_id, skill_id, points, note, awarded_by, at, pending) =
+        let (id, pupil_id, class_id, skill_id, points, sealed_note, awarded_by, at, pending) =
             row.ctx("reading an award row")?;
+        let note = sealed_note
+            .map(|n| sealer.open_string(&n, &note_place(&id)))
+            .transpose()?;
         let id = id
             .parse()
             .map_err(|e| CoreError::Io(format!("corrupt award id in cache: {e}")))?;

@@ -6,15 +6,15 @@ use crate::error::{CoreError, StorageContext};
 
 /// Each entry moves the schema one version up; never edit a shipped entry, add a new one.
 const MIGRATIONS: &[&str] = &[
-    // 1: the walking skeleton's cache.
-    "CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    // 1: the walking skeleton's cache. Sealed columns (BLOB) hold nonce + AES-256-GCM ciphertext.
+    "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
      CREATE TABLE awards (
          id TEXT PRIMARY KEY,
          pupil_id TEXT NOT NULL,
          class_id TEXT NOT NULL,
          skill_id TEXT NOT NULL,
          points INTEGER NOT NULL,
-         note TEXT,
+         note BLOB,
          awarded_by TEXT NOT NULL,
          awarded_at TEXT NOT NULL,
          pending INTEGER NOT NULL DEFAULT 0
@@ -23,13 +23,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE outbox (
          seq INTEGER PRIMARY KEY AUTOINCREMENT,
          client_id TEXT NOT NULL UNIQUE,
-         op TEXT NOT NULL,
+         op BLOB NOT NULL,
          attempts INTEGER NOT NULL DEFAULT 0,
          created_at TEXT NOT NULL
      );
      CREATE TABLE rejected_writes (
          client_id TEXT PRIMARY KEY,
-         op TEXT NOT NULL,
+         op BLOB NOT NULL,
          code TEXT NOT NULL,
          reason TEXT NOT NULL,
          rejected_at TEXT NOT NULL

@@ -1,33 +1,70 @@
 //! The device cache: one SQLite file holding what the person may see and the outbox of their
 //! unsent writes, so a change and its outbox entry always commit together (REQ-OFF-1).
+//! Notes, outbox entries and settings are sealed with the app's keystore key (REQ-PRV-3).
 
 pub mod awards;
 pub mod kv;
 pub mod migrations;
 pub mod outbox;
+pub mod seal;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::error::{CoreError, StorageContext};
+use seal::Sealer;
+
+const KEY_CHECK: &str = "key_check";
+const KEY_CHECK_TEXT: &str = "homeroom cache key check";
 
 /// The open cache. One connection behind a mutex: SQLite has one writer anyway, and the
 /// reads a phone makes are small.
 pub struct Store {
     path: PathBuf,
     conn: Mutex<Connection>,
+    sealer: Sealer,
+}
+
+/// Rows rescued from a damaged cache: the unsent writes and the session.
+struct Salvage {
+    outbox: Vec<(String, Vec<u8>, String)>,
+    session: Option<Vec<u8>>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the cache at `path`, applies the pragmas and migrations.
+    /// Opens (creating if needed) the cache at `path` with the keystore `key`. A damaged file
+    /// is set aside and rebuilt; its unsent writes are carried over when they can be read, and
+    /// when they cannot, the error says so loudly (never silently dropped).
     #[tracing::instrument(skip_all)]
-    pub fn open(path: &Path) -> Result<Self, CoreError> {
+    pub fn open(path: &Path, key: &[u8]) -> Result<Self, CoreError> {
+        let sealer = Sealer::new(key)?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| CoreError::Io(format!("cannot create the data directory: {e}")))?;
         }
+        if damage_marker(path).exists() {
+            tracing::warn!("device cache was marked damaged; rebuilding it");
+            let store = Self::rebuild(path, sealer);
+            let _ = std::fs::remove_file(damage_marker(path));
+            return store;
+        }
+        match Self::open_file(path, &sealer) {
+            Err(CoreError::Storage { source, .. }) if is_corruption(&source) => {
+                tracing::warn!("device cache is damaged; rebuilding it");
+                Self::rebuild(path, sealer)
+            }
+            Ok(conn) => Ok(Store {
+                path: path.to_owned(),
+                conn: Mutex::new(conn),
+                sealer,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn open_file(path: &Path, sealer: &Sealer) -> Result<Connection, CoreError> {
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -47,10 +84,64 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")
             .ctx("enabling foreign keys")?;
         migrations::migrate(&mut conn)?;
-        Ok(Store {
+        // The key check: a cache written under another key is refused, not misread.
+        match kv::get_raw(&conn, KEY_CHECK)? {
+            Some(sealed) => {
+                if sealer.open(&sealed, KEY_CHECK)? != KEY_CHECK_TEXT.as_bytes() {
+                    return Err(CoreError::WrongKey);
+                }
+            }
+            None => kv::put_raw(
+                &conn,
+                KEY_CHECK,
+                &sealer.seal_str(KEY_CHECK_TEXT, KEY_CHECK)?,
+            )?,
+        }
+        Ok(conn)
+    }
+
+    /// Sets a damaged file aside, salvages what it can, and starts a fresh cache.
+    fn rebuild(path: &Path, sealer: Sealer) -> Result<Self, CoreError> {
+        let salvage = salvage(path);
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+        let aside = path.with_extension(format!("corrupt-{stamp}"));
+        for suffix in ["", "-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", path.display()));
+            if from.exists() {
+                let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+                std::fs::rename(&from, &to).map_err(|e| {
+                    CoreError::Io(format!("cannot move the damaged cache aside: {e}"))
+                })?;
+            }
+        }
+        let conn = Self::open_file(path, &sealer)?;
+        let store = Store {
             path: path.to_owned(),
             conn: Mutex::new(conn),
-        })
+            sealer,
+        };
+        match salvage {
+            Ok(s) => {
+                let n = s.outbox.len();
+                {
+                    let mut conn = store.conn();
+                    let tx = conn.transaction().ctx("starting the salvage")?;
+                    for (client_id, op, created_at) in &s.outbox {
+                        outbox::restore_raw(&tx, client_id, op, created_at)?;
+                    }
+                    if let Some(session) = &s.session {
+                        kv::put_raw(&tx, kv::SESSION, session)?;
+                    }
+                    tx.commit().ctx("committing the salvage")?;
+                }
+                tracing::warn!(unsent = n, "damaged cache rebuilt; unsent writes kept");
+                Ok(store)
+            }
+            Err(why) => Err(CoreError::CacheCorrupt(format!(
+                "unsent changes could not be recovered ({why}); the damaged copy is kept at {}",
+                aside.display()
+            ))),
+        }
     }
 
     /// Where the cache lives.
@@ -65,12 +156,35 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Records that a query found the file damaged: the next open rebuilds it, keeping the outbox.
+    pub fn note_error(&self, e: &CoreError) {
+        if let CoreError::Storage { source, .. } = e {
+            if is_corruption(source) {
+                tracing::warn!("device cache damaged; it will be rebuilt on next open");
+                let _ = std::fs::write(damage_marker(&self.path), b"damaged\n");
+            }
+        }
+    }
+
+    /// [`Store::note_error`] for a result.
+    pub fn note_error_in<T>(&self, r: &Result<T, CoreError>) {
+        if let Err(e) = r {
+            self.note_error(e);
+        }
+    }
+
+    /// Seals and opens sensitive values.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
     /// Deletes everything this person had on the device: cache, session and outbox (REQ-PRV-3).
     pub fn wipe(&self) -> Result<(), CoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().ctx("starting the wipe")?;
         tx.execute_batch(
-            "DELETE FROM awards; DELETE FROM outbox; DELETE FROM rejected_writes; DELETE FROM kv;",
+            "DELETE FROM awards; DELETE FROM outbox; DELETE FROM rejected_writes;
+             DELETE FROM kv WHERE key <> 'key_check';",
         )
         .ctx("wiping the cache")?;
         tx.commit().ctx("committing the wipe")?;
@@ -78,4 +192,47 @@ impl Store {
             .ctx("checkpointing after the wipe")?;
         Ok(())
     }
+}
+
+/// The file whose presence says "rebuild this cache on next open".
+fn damage_marker(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.damaged", path.display()))
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// Reads the outbox and session out of a damaged file, read-only.
+fn salvage(path: &Path) -> Result<Salvage, String> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| e.to_string())?;
+    // As recovery tools do: read past a damaged schema entry of another table.
+    conn.execute_batch("PRAGMA writable_schema = ON;")
+        .map_err(|e| e.to_string())?;
+    let has_outbox: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'outbox'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| e.to_string())?
+        > 0;
+    let mut outbox = Vec::new();
+    if has_outbox {
+        let mut stmt = conn
+            .prepare("SELECT client_id, op, created_at FROM outbox ORDER BY seq")
+            .map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| e.to_string())?;
+        for row in rows {
+            outbox.push(row.map_err(|e| e.to_string())?);
+        }
+    }
+    let session = kv::get_raw(&conn, kv::SESSION).ok().flatten();
+    Ok(Salvage { outbox, session })
 }

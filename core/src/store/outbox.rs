@@ -6,27 +6,54 @@ use rusqlite::{params, Connection};
 use uuid::Uuid;
 
 use crate::error::{CoreError, StorageContext};
+use crate::store::seal::Sealer;
+
+/// Where an outbox entry lives, for sealing.
+fn place(client_id: &str) -> String {
+    format!("outbox:{client_id}")
+}
+
+/// Puts back an entry salvaged from a damaged cache, sealed bytes as they were.
+pub fn restore_raw(
+    conn: &Connection,
+    client_id: &str,
+    op: &[u8],
+    created_at: &str,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (client_id, op, created_at) VALUES (?1, ?2, ?3)",
+        params![client_id, op, created_at],
+    )
+    .ctx("restoring a salvaged write")?;
+    Ok(())
+}
 
 /// Queues a write; call inside the transaction that applies it locally.
-pub fn enqueue(conn: &Connection, write: &ClientWrite) -> Result<(), CoreError> {
-    let op = serde_json::to_string(&write.op)
-        .map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
+pub fn enqueue(conn: &Connection, sealer: &Sealer, write: &ClientWrite) -> Result<(), CoreError> {
+    let id = write.client_id.to_string();
+    let op =
+        serde_json::to_vec(&write.op).map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
+    let sealed = sealer.seal(&op, &place(&id))?;
     conn.execute(
         "INSERT INTO outbox (client_id, op, created_at) VALUES (?1, ?2, ?3)",
-        params![write.client_id.to_string(), op, Utc::now().to_rfc3339()],
+        params![id, sealed, Utc::now().to_rfc3339()],
     )
     .ctx("queueing a write")?;
     Ok(())
 }
 
 /// The oldest `limit` writes, in the order they were made (by sequence, not by clock).
-pub fn next_batch(conn: &Connection, limit: usize) -> Result<Vec<ClientWrite>, CoreError> {
+pub fn next_batch(
+    conn: &Connection,
+    sealer: &Sealer,
+    limit: usize,
+) -> Result<Vec<ClientWrite>, CoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT client_id, op FROM outbox ORDER BY seq LIMIT ?1")
         .ctx("preparing the outbox query")?;
     let rows = stmt
         .query_map([limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
         })
         .ctx("reading the outbox")?;
     let mut out = Vec::new();
@@ -35,7 +62,8 @@ pub fn next_batch(conn: &Connection, limit: usize) -> Result<Vec<ClientWrite>, C
         let client_id: Uuid = id
             .parse()
             .map_err(|e| CoreError::Io(format!("corrupt outbox id: {e}")))?;
-        let op: WriteOp = serde_json::from_str(&op)
+        let op = sealer.open(&op, &place(&id))?;
+        let op: WriteOp = serde_json::from_slice(&op)
             .map_err(|e| CoreError::Io(format!("corrupt outbox entry: {e}")))?;
         out.push(ClientWrite { client_id, op });
     }
@@ -69,19 +97,22 @@ pub fn note_attempt(conn: &Connection) -> Result<(), CoreError> {
 /// Keeps a refused write and its reason so the app can tell the person.
 pub fn record_rejection(
     conn: &Connection,
+    sealer: &Sealer,
     write: &ClientWrite,
     code: RejectCode,
     reason: &str,
 ) -> Result<(), CoreError> {
-    let op = serde_json::to_string(&write.op)
-        .map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
+    let id = write.client_id.to_string();
+    let op =
+        serde_json::to_vec(&write.op).map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
+    let op = sealer.seal(&op, &format!("rejected:{id}"))?;
     let code = serde_json::to_value(code)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
     conn.execute(
         "INSERT OR REPLACE INTO rejected_writes (client_id, op, code, reason, rejected_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![write.client_id.to_string(), op, code, reason, Utc::now().to_rfc3339()],
+        params![id, op, code, reason, Utc::now().to_rfc3339()],
     )
     .ctx("recording a refused write")?;
     Ok(())

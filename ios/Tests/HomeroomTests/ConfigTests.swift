@@ -6,7 +6,7 @@ import Testing
 @Test func serverUrlWithoutSchemeIsRejectedWithTypedError() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("homeroom-cfg-\(UUID().uuidString)").path
     do {
-        _ = try HomeroomSession(config: HomeroomConfig(serverUrl: "school.example", dataDir: dir, deviceId: nil))
+        _ = try HomeroomSession(config: HomeroomConfig(serverUrl: "school.example", dataDir: dir, deviceId: nil, atRestKey: testKey))
         Issue.record("a URL without http(s) must be refused")
     } catch HomeroomError.InvalidInput(let message) {
         #expect(message.contains("server_url"))

@@ -2,6 +2,9 @@ import Foundation
 import XCTest
 @testable import Homeroom
 
+/// A real app keeps 32 random bytes in the Keychain; tests use a fixed key.
+let testKey = Data(repeating: 7, count: 32)
+
 /// The real homeroom-server on a loopback port, seeded with the fixture school.
 final class TestServer {
     let process = Process()
@@ -60,7 +63,7 @@ final class PointsJourneyTests: XCTestCase {
 
     func device(_ name: String) throws -> HomeroomSession {
         try HomeroomSession(config: HomeroomConfig(
-            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: nil))
+            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: nil, atRestKey: testKey))
     }
 
     func signedIn(_ name: String, as who: String) async throws -> HomeroomSession {

@@ -70,6 +70,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             server_url: url.to_owned(),
             data_dir: dir.to_owned(),
             device_id: Some("demo-device".into()),
+            // A real app keeps 32 random bytes in the Android Keystore / iOS Keychain.
+            at_rest_key: vec![42; 32],
         })
     };
 

@@ -41,6 +41,9 @@ class TestServer(private val dataDir: File, port: Int = 0) : AutoCloseable {
     }
 }
 
+/** A real app keeps 32 random bytes in the Android Keystore; tests use a fixed key. */
+val TEST_KEY = ByteArray(32) { 7 }
+
 class PointsJourneyTest {
     private lateinit var tmp: File
     private lateinit var server: TestServer
@@ -57,7 +60,7 @@ class PointsJourneyTest {
         tmp.deleteRecursively()
     }
 
-    private fun device(name: String) = Homeroom(HomeroomConfig(server.url, File(tmp, name).path, null))
+    private fun device(name: String) = Homeroom(HomeroomConfig(server.url, File(tmp, name).path, null, TEST_KEY))
 
     private suspend fun signedIn(name: String, who: String): Homeroom =
         device(name).also { it.signIn("${who.lowercase()}@greenfield.test", "$who-password"); it.sync() }
@@ -155,7 +158,7 @@ class ConfigTest {
     fun serverUrlWithoutSchemeIsRejectedWithTypedError() {
         val dir = Files.createTempDirectory("homeroom-cfg").toFile()
         val e = assertFailsWith<HomeroomException.InvalidInput> {
-            Homeroom(HomeroomConfig("school.example", dir.path, null))
+            Homeroom(HomeroomConfig("school.example", dir.path, null, TEST_KEY))
         }
         assertTrue(e.message!!.contains("server_url"), e.message)
         dir.deleteRecursively()
