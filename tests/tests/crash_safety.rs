@@ -1,0 +1,103 @@
+//! Crash safety: a device process is SIGKILLed at random moments while it awards and syncs;
+//! after restarts, every award exists exactly once on the server and on the device (REQ-OFF-1).
+//! Kill points: `HOMEROOM_KILL_POINTS` (default 100; `scripts/soak` runs 1,000).
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use homeroom_e2e::{device, signed_in, TestServer};
+
+/// A small xorshift generator: random kill moments without a dependency; the seed is printed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn killed_mid_sync_loses_nothing_and_duplicates_nothing() {
+    let kills: usize = std::env::var("HOMEROOM_KILL_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    // More work than the kills can interrupt: every kill lands on a device still working.
+    let target = kills * 6;
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+        | 1;
+    eprintln!("crash test: {kills} kill points, {target} awards, seed {seed}");
+    let mut rng = Rng(seed);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let dir = tmp.path().join("tablet");
+    let bin = env!("CARGO_BIN_EXE_crash-device");
+    let mut finished_early = 0;
+    for _ in 0..kills {
+        let mut child = Command::new(bin)
+            .args([server.url(), dir.display().to_string(), target.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5 + rng.next() % 60));
+        if child.try_wait().unwrap().is_some() {
+            finished_early += 1;
+        }
+        child.kill().ok(); // SIGKILL: no destructor, no flush, no goodbye
+        child.wait().unwrap();
+    }
+    // A last run without a kill finishes the job.
+    let out = Command::new(bin)
+        .args([server.url(), dir.display().to_string(), target.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        finished_early, 0,
+        "every kill must land on a device still working"
+    );
+    // The killed runs made progress between kills; the last one finished what remained.
+    let last = String::from_utf8_lossy(&out.stdout);
+    let made_last: usize = last
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(target);
+    eprintln!("crash test: the unkilled last run made {made_last} of {target}");
+    assert!(
+        made_last > 0 && made_last < target,
+        "killed runs made progress, work remained: {last}"
+    );
+
+    // The server holds every award exactly once: counted through a parent's phone.
+    let phone = signed_in(&server.url(), &tmp.path().join("phone"), "pa1");
+    phone.sync().unwrap();
+    let mut seen = BTreeMap::<String, usize>::new();
+    for a in phone.points_for("a1").unwrap() {
+        *seen.entry(a.record.note.unwrap_or_default()).or_default() += 1;
+    }
+    let expected: BTreeMap<String, usize> = (0..target).map(|i| (format!("k-{i}"), 1)).collect();
+    assert_eq!(seen, expected, "every award on the server exactly once");
+
+    // And the device agrees, with nothing left to send.
+    let tablet = device(&server.url(), &dir);
+    assert_eq!(tablet.pending_writes().unwrap(), 0);
+    let mut local = BTreeMap::<String, usize>::new();
+    for a in tablet.points_for("a1").unwrap() {
+        assert!(!a.pending);
+        *local.entry(a.record.note.unwrap_or_default()).or_default() += 1;
+    }
+    assert_eq!(local, expected, "every award on the device exactly once");
+}
