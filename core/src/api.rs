@@ -19,7 +19,8 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(base_url: &str) -> Result<Self, CoreError> {
+    /// A client for `base_url`; a request taking longer than `timeout` counts as offline.
+    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, CoreError> {
         let base = base_url.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(CoreError::input(
@@ -29,7 +30,7 @@ impl Api {
         }
         let http = Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
+            .timeout(timeout)
             .gzip(true)
             .build()
             .map_err(|e| CoreError::Io(format!("cannot build the HTTP client: {e}")))?;

@@ -29,7 +29,12 @@ pub struct Settings {
     pub device_id: Option<String>,
     /// The 32-byte key from the platform keystore that seals the cache at rest (REQ-PRV-3).
     pub at_rest_key: Vec<u8>,
+    /// How long one request may take before the device counts as offline (default 30 s).
+    pub request_timeout: Option<Duration>,
 }
+
+/// A phone on a slow network still finishes a page within this; beyond it, retry later.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the platform scheduler (WorkManager, BGTaskScheduler) should do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +91,10 @@ pub struct Homeroom {
 impl Homeroom {
     /// Opens the cache in `data_dir`; a session saved there earlier is resumed.
     pub fn open(settings: Settings) -> Result<Self, CoreError> {
-        let api = Api::new(&settings.server_url)?;
+        let api = Api::new(
+            &settings.server_url,
+            settings.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+        )?;
         let store = Store::open(
             &settings.data_dir.join("homeroom-cache.sqlite3"),
             &settings.at_rest_key,

@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests: the real server on a loopback port, and core instances with
 //! their own data directories — no mocks of our own parts.
 
+pub mod fault_proxy;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -96,6 +98,7 @@ pub fn device(server_url: &str, data_dir: &Path) -> Homeroom {
         data_dir: data_dir.to_owned(),
         device_id: None,
         at_rest_key: TEST_KEY.to_vec(),
+        request_timeout: None,
     })
     .expect("core opens")
 }

@@ -26,6 +26,7 @@ fn open_with_key(url: &str, dir: &Path, key: [u8; 32]) -> Result<Homeroom, CoreE
         data_dir: dir.to_owned(),
         device_id: None,
         at_rest_key: key.to_vec(),
+        request_timeout: None,
     })
 }
 

@@ -225,6 +225,7 @@ impl HomeroomClient {
             data_dir: config.data_dir.into(),
             device_id: config.device_id,
             at_rest_key: config.at_rest_key,
+            request_timeout: None,
         })?;
         Ok(Arc::new(HomeroomClient {
             inner: Arc::new(inner),

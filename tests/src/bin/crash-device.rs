@@ -29,6 +29,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         data_dir: dir.into(),
         device_id: None,
         at_rest_key: homeroom_e2e::TEST_KEY.to_vec(),
+        request_timeout: None,
     })?;
     if device.me()?.is_none() {
         let t = fixture::user_by_id("tA").ok_or("fixture")?;

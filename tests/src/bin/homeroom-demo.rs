@@ -72,6 +72,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             device_id: Some("demo-device".into()),
             // A real app keeps 32 random bytes in the Android Keystore / iOS Keychain.
             at_rest_key: vec![42; 32],
+            request_timeout: None,
         })
     };
 

@@ -1,0 +1,155 @@
+//! A loopback TCP proxy of the tests' own that can refuse, stall, garble or truncate what
+//! passes between a device and the server — the network faults phones meet on buses.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the proxy does to the next connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Relay faithfully.
+    Pass,
+    /// Accept, then close at once without a word.
+    Drop,
+    /// Accept and read, never answer.
+    Stall,
+    /// Answer `200 OK` with a body that is not the API's JSON.
+    Garbage,
+    /// Relay the request, then only the response head and a few body bytes, then close.
+    Truncate,
+}
+
+/// A running proxy in front of `upstream`.
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    fault: Arc<Mutex<Fault>>,
+    stop: Arc<AtomicBool>,
+    /// Open client connections, cut when the fault changes (as a network change would).
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl FaultProxy {
+    /// Starts relaying from a free loopback port to `upstream`.
+    pub fn start(upstream: SocketAddr) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy binds");
+        let addr = listener.local_addr().expect("proxy address");
+        listener.set_nonblocking(true).expect("nonblocking accept");
+        let fault = Arc::new(Mutex::new(Fault::Pass));
+        let stop = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(Mutex::new(Vec::<TcpStream>::new()));
+        let (f, s, o) = (fault.clone(), stop.clone(), open.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        if let Ok(c) = client.try_clone() {
+                            o.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+                        }
+                        let mode = *f.lock().unwrap_or_else(|p| p.into_inner());
+                        let s = s.clone();
+                        std::thread::spawn(move || handle(client, upstream, mode, &s));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        FaultProxy {
+            addr,
+            fault,
+            stop,
+            open,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Applies `fault` from now on: open connections are cut, so the next request reconnects.
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().unwrap_or_else(|p| p.into_inner()) = fault;
+        for c in self
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn handle(mut client: TcpStream, upstream: SocketAddr, mode: Fault, stop: &AtomicBool) {
+    let _ = client.set_nonblocking(false);
+    match mode {
+        Fault::Drop => {
+            let _ = client.shutdown(Shutdown::Both);
+        }
+        Fault::Stall => {
+            let _ = client.set_read_timeout(Some(Duration::from_millis(50)));
+            let mut buf = [0u8; 4096];
+            while !stop.load(Ordering::Relaxed) {
+                match client.read(&mut buf) {
+                    Ok(0) => return,
+                    _ => continue,
+                }
+            }
+        }
+        Fault::Garbage => {
+            let mut buf = [0u8; 65536];
+            let _ = client.read(&mut buf);
+            let body = b"<html>captive portal: please log in</html>";
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = client.write_all(head.as_bytes());
+            let _ = client.write_all(body);
+        }
+        Fault::Pass | Fault::Truncate => {
+            let Ok(server) = TcpStream::connect(upstream) else {
+                return;
+            };
+            let (Ok(mut c_read), Ok(mut s_write)) = (client.try_clone(), server.try_clone()) else {
+                return;
+            };
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut s_write);
+                let _ = s_write.shutdown(Shutdown::Write);
+            });
+            let mut server = server;
+            if mode == Fault::Pass {
+                let _ = std::io::copy(&mut server, &mut client);
+            } else {
+                relay_head_and_a_little(&mut server, &mut client);
+            }
+            let _ = client.shutdown(Shutdown::Both);
+            let _ = server.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Relays the response head and at most 8 body bytes.
+fn relay_head_and_a_little(server: &mut TcpStream, client: &mut TcpStream) {
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while server.read(&mut byte).unwrap_or(0) == 1 {
+        seen.push(byte[0]);
+        if seen.ends_with(b"\r\n\r\n") {
+            break;
+        }
+    }
+    let mut body = [0u8; 8];
+    let n = server.read(&mut body).unwrap_or(0);
+    let _ = client.write_all(&seen);
+    let _ = client.write_all(&body[..n]);
+}
