@@ -54,6 +54,13 @@ struct Backoff {
     retry_at: Option<Instant>,
 }
 
+/// Values read on every call, kept decrypted in memory; `None` means "read it again".
+#[derive(Default)]
+struct Memo {
+    session: Option<Option<Session>>,
+    directory: Option<Option<Arc<Directory>>>,
+}
+
 /// The saved session: who is signed in and their bearer token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Session {
@@ -86,6 +93,7 @@ pub struct Homeroom {
     /// Serialises syncs: two at once would send the same outbox twice.
     sync_lock: Mutex<()>,
     backoff: Mutex<Backoff>,
+    memo: Mutex<Memo>,
 }
 
 impl Homeroom {
@@ -114,6 +122,7 @@ impl Homeroom {
             next_observer: AtomicU64::new(1),
             sync_lock: Mutex::new(()),
             backoff: Mutex::new(Backoff::default()),
+            memo: Mutex::new(Memo::default()),
         })
     }
 
@@ -145,12 +154,14 @@ impl Homeroom {
             token: resp.token,
             me: resp.me.clone(),
         };
-        kv::put(
+        let stored = kv::put(
             &self.store.conn(),
             self.store.sealer(),
             kv::SESSION,
             &session,
-        )?;
+        );
+        self.forget_memo();
+        stored?;
         Ok(resp.me)
     }
 
@@ -160,18 +171,46 @@ impl Homeroom {
     }
 
     fn session(&self) -> Result<Option<Session>, CoreError> {
-        kv::get(&self.store.conn(), self.store.sealer(), kv::SESSION)
+        if let Some(s) = &self.memo().session {
+            return Ok(s.clone());
+        }
+        let s: Option<Session> = kv::get(&self.store.conn(), self.store.sealer(), kv::SESSION)?;
+        self.memo().session = Some(s.clone());
+        Ok(s)
+    }
+
+    fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {
+        self.memo.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets the in-memory copies after the stored values changed.
+    fn forget_memo(&self) {
+        *self.memo() = Memo::default();
+    }
+
+    /// The directory, shared rather than copied: read on every award and every rule check.
+    fn directory_arc(&self) -> Result<Option<Arc<Directory>>, CoreError> {
+        if let Some(d) = &self.memo().directory {
+            return Ok(d.clone());
+        }
+        let d: Option<Arc<Directory>> =
+            kv::get::<Directory>(&self.store.conn(), self.store.sealer(), kv::DIRECTORY)?
+                .map(Arc::new);
+        self.memo().directory = Some(d.clone());
+        Ok(d)
     }
 
     /// Signs out and wipes the cache, the outbox and the session (REQ-PRV-3).
     pub fn sign_out(&self) -> Result<(), CoreError> {
         let _guard = self.sync_lock.lock().unwrap_or_else(|p| p.into_inner());
-        self.store.wipe()
+        let r = self.store.wipe();
+        self.forget_memo();
+        r
     }
 
     /// The directory synced from the server: names for screens and facts for the rules.
     pub fn directory(&self) -> Result<Option<Directory>, CoreError> {
-        kv::get(&self.store.conn(), self.store.sealer(), kv::DIRECTORY)
+        Ok(self.directory_arc()?.map(|d| (*d).clone()))
     }
 
     /// REQ-PTS-2: awards `skill_id` to each pupil, at once in the cache and queued for the server
@@ -200,7 +239,7 @@ impl Homeroom {
     ) -> Result<Vec<String>, CoreError> {
         let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
         let dir = self
-            .directory()?
+            .directory_arc()?
             .ok_or_else(|| CoreError::input("pupil_ids", "sync once before awarding points"))?;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         let targets: Vec<AwardTarget> = pupil_ids
@@ -283,8 +322,8 @@ impl Homeroom {
     fn points_for_inner(&self, pupil_id: &str) -> Result<Vec<awards::CachedAward>, CoreError> {
         let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
         let dir = self
-            .directory()?
-            .unwrap_or_else(|| empty_directory(&session.me));
+            .directory_arc()?
+            .unwrap_or_else(|| Arc::new(empty_directory(&session.me)));
         can(
             &dir.facts,
             Some(&session.me.user_id),
@@ -480,6 +519,9 @@ impl Homeroom {
             // The cursor moves only with the data it covers: a crash re-pulls, never skips.
             kv::put(&tx, self.store.sealer(), kv::CURSOR, &page.cursor)?;
             tx.commit().ctx("committing a pull")?;
+            if page.directory.is_some() {
+                self.forget_memo();
+            }
             outcome.received += page.changes.len() as u32;
             if !page.has_more {
                 return Ok(());

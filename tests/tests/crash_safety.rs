@@ -25,14 +25,14 @@ fn killed_mid_sync_loses_nothing_and_duplicates_nothing() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
-    // More work than the kills can interrupt: every kill lands on a device still working.
-    let target = kills * 6;
+    // More work than any run can finish: every kill lands on a device still working.
+    let target = usize::MAX / 2;
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(1)
         | 1;
-    eprintln!("crash test: {kills} kill points, {target} awards, seed {seed}");
+    eprintln!("crash test: {kills} kill points, seed {seed}");
     let mut rng = Rng(seed);
 
     let tmp = tempfile::tempdir().unwrap();
@@ -54,9 +54,9 @@ fn killed_mid_sync_loses_nothing_and_duplicates_nothing() {
         child.kill().ok(); // SIGKILL: no destructor, no flush, no goodbye
         child.wait().unwrap();
     }
-    // A last run without a kill finishes the job.
+    // A last run without a kill only drains the outbox.
     let out = Command::new(bin)
-        .args([server.url(), dir.display().to_string(), target.to_string()])
+        .args([server.url(), dir.display().to_string(), "0".to_string()])
         .output()
         .unwrap();
     assert!(
@@ -68,19 +68,6 @@ fn killed_mid_sync_loses_nothing_and_duplicates_nothing() {
         finished_early, 0,
         "every kill must land on a device still working"
     );
-    // The killed runs made progress between kills; the last one finished what remained.
-    let last = String::from_utf8_lossy(&out.stdout);
-    let made_last: usize = last
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(target);
-    eprintln!("crash test: the unkilled last run made {made_last} of {target}");
-    assert!(
-        made_last > 0 && made_last < target,
-        "killed runs made progress, work remained: {last}"
-    );
-
     // The server holds every award exactly once: counted through a parent's phone.
     let phone = signed_in(&server.url(), &tmp.path().join("phone"), "pa1");
     phone.sync().unwrap();
@@ -88,11 +75,16 @@ fn killed_mid_sync_loses_nothing_and_duplicates_nothing() {
     for a in phone.points_for("a1").unwrap() {
         *seen.entry(a.record.note.unwrap_or_default()).or_default() += 1;
     }
-    let expected: BTreeMap<String, usize> = (0..target).map(|i| (format!("k-{i}"), 1)).collect();
+    // The device made k-0..k-(M-1), each only after the one before had committed: its own cache
+    // must hold exactly that run, with no hole, and the server exactly the same.
+    let tablet = device(&server.url(), &dir);
+    let made = tablet.points_for("a1").unwrap().len();
+    eprintln!("crash test: {made} awards made across {kills} killed runs");
+    assert!(made >= kills / 2, "killed runs made real progress ({made})");
+    let expected: BTreeMap<String, usize> = (0..made).map(|i| (format!("k-{i}"), 1)).collect();
     assert_eq!(seen, expected, "every award on the server exactly once");
 
     // And the device agrees, with nothing left to send.
-    let tablet = device(&server.url(), &dir);
     assert_eq!(tablet.pending_writes().unwrap(), 0);
     let mut local = BTreeMap::<String, usize>::new();
     for a in tablet.points_for("a1").unwrap() {

@@ -34,9 +34,12 @@ pub fn insert_pending(
     sealer: &Sealer,
     a: &AwardRecord,
 ) -> Result<(), CoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO awards (id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
+    )
+    .ctx("preparing an award insert")?
+    .execute(
         params![
             a.id.to_string(),
             a.pupil_id,

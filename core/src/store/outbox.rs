@@ -34,11 +34,10 @@ pub fn enqueue(conn: &Connection, sealer: &Sealer, write: &ClientWrite) -> Resul
     let op =
         serde_json::to_vec(&write.op).map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
     let sealed = sealer.seal(&op, &place(&id))?;
-    conn.execute(
-        "INSERT INTO outbox (client_id, op, created_at) VALUES (?1, ?2, ?3)",
-        params![id, sealed, Utc::now().to_rfc3339()],
-    )
-    .ctx("queueing a write")?;
+    conn.prepare_cached("INSERT INTO outbox (client_id, op, created_at) VALUES (?1, ?2, ?3)")
+        .ctx("preparing an outbox insert")?
+        .execute(params![id, sealed, Utc::now().to_rfc3339()])
+        .ctx("queueing a write")?;
     Ok(())
 }
 

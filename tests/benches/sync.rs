@@ -1,0 +1,153 @@
+//! Client benchmarks of the offline-first path, each beside its peer in the same run:
+//! an award on the device (cache + sealed outbox, one transaction) vs a bare rusqlite insert and
+//! commit with the same pragmas; a no-op incremental sync; a cold initial sync.
+//! Prints a Markdown table. Run: `cargo bench -p homeroom-e2e --bench sync`.
+
+use std::time::{Duration, Instant};
+
+use homeroom_e2e::{device, signed_in, TestServer};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn summary(mut v: Vec<Duration>) -> (Duration, Duration) {
+    v.sort();
+    (percentile(&v, 0.5), percentile(&v, 0.99))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
+}
+
+/// The peer: one row insert and commit per award, same pragmas as the cache, no sealing.
+fn bare_rusqlite(n: usize, dir: &std::path::Path) -> Vec<Duration> {
+    let conn = rusqlite::Connection::open(dir.join("bare.sqlite3")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn.pragma_update(None, "temp_store", "MEMORY").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE awards (id TEXT PRIMARY KEY, pupil_id TEXT, class_id TEXT, skill_id TEXT,
+         points INTEGER, note BLOB, awarded_by TEXT, awarded_at TEXT, pending INTEGER);",
+    )
+    .unwrap();
+    let mut out = Vec::with_capacity(n);
+    let mut conn = conn;
+    for i in 0..n {
+        let t = Instant::now();
+        let tx = conn.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO awards VALUES (?1, 'a1', 'classA', 'classA-teamwork', 1, ?2, 'tA', ?3, 1)",
+            (
+                uuid::Uuid::new_v4().to_string(),
+                format!("note {i}"),
+                chrono_now(),
+            ),
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        out.push(t.elapsed());
+    }
+    out
+}
+
+fn chrono_now() -> String {
+    format!("{:?}", std::time::SystemTime::now())
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let url = server.url();
+    let n = 2000;
+
+    // 1. Award on the device vs bare insert, interleaved in blocks so machine noise hits both.
+    let tablet = signed_in(&url, &tmp.path().join("tablet"), "tA");
+    tablet.sync().unwrap();
+    let mut ours = Vec::with_capacity(n);
+    let mut bare = Vec::with_capacity(n);
+    for block in 0..10 {
+        let bare_dir = tmp.path().join(format!("bare{block}"));
+        std::fs::create_dir_all(&bare_dir).unwrap();
+        bare.extend(bare_rusqlite(n / 10, &bare_dir));
+        for i in 0..n / 10 {
+            let t = Instant::now();
+            tablet
+                .award_points(
+                    &["a1".into()],
+                    "classA-teamwork",
+                    Some(&format!("note {i}")),
+                )
+                .unwrap();
+            ours.push(t.elapsed());
+        }
+    }
+    let (o50, o99) = summary(ours);
+    let (b50, b99) = summary(bare);
+
+    // 2. Push them, then a no-op incremental sync: an empty outbox sends nothing, one pull.
+    tablet.sync().unwrap();
+    let mut noop = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let r = tablet.sync().unwrap();
+        noop.push(t.elapsed());
+        assert_eq!((r.sent, r.received), (0, 0));
+    }
+    let (n50, n99) = summary(noop);
+
+    // 3. Cold initial sync: a class's year of awards (6,000) into an empty cache.
+    // Seeded through a second device: the real client path.
+    let seeder = signed_in(&url, &tmp.path().join("seeder"), "sA");
+    seeder.sync().unwrap();
+    let target = 6000;
+    let have = 2000;
+    for i in have..target {
+        let pupil = if i % 2 == 0 { "a1" } else { "a2" };
+        seeder
+            .award_points(
+                &[pupil.into()],
+                "classA-hard-work",
+                Some(&format!("seed {i}")),
+            )
+            .unwrap();
+        if i % 500 == 0 {
+            seeder.sync().unwrap();
+        }
+    }
+    seeder.sync().unwrap();
+    let mut cold = Vec::new();
+    let mut received = 0;
+    for run in 0..5 {
+        let d = device(&url, &tmp.path().join(format!("cold{run}")));
+        let u = homeroom_protocol::fixture::user_by_id("tA").unwrap();
+        d.sign_in(&u.email(), &u.password()).unwrap();
+        let t = Instant::now();
+        received = d.sync().unwrap().received;
+        cold.push(t.elapsed());
+    }
+    let (c50, _) = summary(cold);
+
+    println!(
+        "| measurement | ours p50 | ours p99 | peer | peer p50 | peer p99 | ratio (p50) | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| award on device (cache + sealed outbox, 1 transaction), ms | {} | {} | bare rusqlite insert + commit, same pragmas | {} | {} | {:.2}× | ≤ 2× |",
+        ms(o50),
+        ms(o99),
+        ms(b50),
+        ms(b99),
+        o50.as_secs_f64() / b50.as_secs_f64()
+    );
+    println!(
+        "| no-op incremental sync (1 request), ms | {} | {} | – | – | – | – | < 5 ms |",
+        ms(n50),
+        ms(n99)
+    );
+    println!(
+        "| cold initial sync of {received} awards (median of 5), ms | {} | – | – | – | – | – | < 1 s |",
+        ms(c50)
+    );
+}
