@@ -34,6 +34,8 @@ pub enum CoreError {
     WrongKey,
     #[error("the device cache was damaged and has been rebuilt; {0}")]
     CacheCorrupt(String),
+    #[error("this photo cannot be used: {0}")]
+    Media(#[from] crate::media::MediaError),
     #[error("{0}")]
     Io(String),
 }

@@ -79,6 +79,23 @@ pub struct SyncOutcome {
     pub received: u32,
 }
 
+/// One prepared image on disk, ready for the content-addressed upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedFile {
+    pub path: PathBuf,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub sha256_hex: String,
+}
+
+/// The large version and thumbnail of one photo, on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedFiles {
+    pub large: PreparedFile,
+    pub thumbnail: PreparedFile,
+}
+
 /// Called with the ids of pupils whose points changed.
 pub type PointsObserver = Arc<dyn Fn(Vec<String>) + Send + Sync>;
 
@@ -87,6 +104,8 @@ pub struct Homeroom {
     store: Store,
     api: Api,
     runtime: tokio::runtime::Runtime,
+    /// Prepared photos waiting to be uploaded, named by content hash.
+    outgoing_dir: PathBuf,
     device_id: Option<String>,
     observers: Mutex<Vec<(u64, PointsObserver)>>,
     next_observer: AtomicU64,
@@ -117,6 +136,7 @@ impl Homeroom {
             store,
             api,
             runtime,
+            outgoing_dir: settings.data_dir.join("media").join("outgoing"),
             device_id: settings.device_id,
             observers: Mutex::new(Vec::new()),
             next_observer: AtomicU64::new(1),
@@ -205,7 +225,45 @@ impl Homeroom {
         let _guard = self.sync_lock.lock().unwrap_or_else(|p| p.into_inner());
         let r = self.store.wipe();
         self.forget_memo();
-        r
+        r?;
+        match std::fs::remove_dir_all(&self.outgoing_dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(CoreError::Io(format!("cannot delete prepared photos: {e}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// REQ-PRV-1: turns the camera file at `input` into an upright, metadata-free large version
+    /// and thumbnail, saved under the app's data directory by content hash for the upload chain.
+    #[tracing::instrument(skip_all)]
+    pub fn prepare_photo(&self, input: &std::path::Path) -> Result<PreparedFiles, CoreError> {
+        let prepared = crate::media::prepare_photo(input, &crate::media::PhotoOptions::default())?;
+        std::fs::create_dir_all(&self.outgoing_dir)
+            .map_err(|e| CoreError::Io(format!("cannot create the photo folder: {e}")))?;
+        let save = |img: &crate::media::EncodedImage| -> Result<PreparedFile, CoreError> {
+            let ext = match img.format {
+                crate::media::OutputFormat::Jpeg => "jpg",
+                crate::media::OutputFormat::WebP => "webp",
+            };
+            let path = self.outgoing_dir.join(format!("{}.{ext}", img.sha256_hex));
+            // Write then rename: a kill never leaves a half-written file under a valid hash name.
+            let tmp = path.with_extension("part");
+            std::fs::write(&tmp, &img.bytes)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| CoreError::Io(format!("cannot save a prepared photo: {e}")))?;
+            Ok(PreparedFile {
+                path,
+                width: img.width,
+                height: img.height,
+                bytes: img.bytes.len() as u64,
+                sha256_hex: img.sha256_hex.clone(),
+            })
+        };
+        Ok(PreparedFiles {
+            large: save(&prepared.large)?,
+            thumbnail: save(&prepared.thumbnail)?,
+        })
     }
 
     /// The directory synced from the server: names for screens and facts for the rules.

@@ -16,7 +16,7 @@ kotlin_suite() {
   [ -d "$B/test-classes/app" ] || { echo "kotlinc (tests) failed" >&2; return 1; }
   log "junit: Kotlin tests"
   local out rc=0
-  out="$(HOMEROOM_SERVER_BIN="$ROOT/target/debug/homeroom-server" java \
+  out="$(HOMEROOM_SERVER_BIN="$ROOT/target/debug/homeroom-server" HOMEROOM_TEST_PHOTO="$ROOT/target/test-photo.jpg" java \
     -Djna.library.path="$ROOT/target/debug" \
     -jar "$J/junit-platform-console-standalone.jar" \
     -cp "$B/test-classes:$B/homeroom-android.jar:$KCP:$TCP:$K/lib/kotlin-stdlib.jar" \

@@ -8,9 +8,10 @@ swift_suite() {
   rm -rf "$dst/Package.swift" "$dst/Sources" "$dst/Tests" "$dst/lib"
   cp -a "$ROOT/ios/Package.swift" "$ROOT/ios/Sources" "$ROOT/ios/Tests" "$ROOT/ios/lib" "$dst/"
   cp "$ROOT/target/debug/homeroom-server" "$SWIFT_ROOT/build/bin/"
+  cp "$ROOT/target/test-photo.jpg" "$SWIFT_ROOT/build/test-photo.jpg"
   log "swift build + test (chroot)"
   local out rc=0
-  out="$(in_chroot 'cd /build/ios && swift build --build-tests -q 2>&1 && HOMEROOM_SERVER_BIN=/build/bin/homeroom-server swift test --skip-build 2>&1')" || rc=$?
+  out="$(in_chroot 'cd /build/ios && swift build --build-tests -q 2>&1 && HOMEROOM_SERVER_BIN=/build/bin/homeroom-server HOMEROOM_TEST_PHOTO=/build/test-photo.jpg swift test --skip-build 2>&1')" || rc=$?
   printf '%s\n' "$out" >&2
   # XCTest: "Executed 6 tests, with 0 failures (0 unexpected) in ..."
   local line

@@ -48,6 +48,9 @@ pub enum HomeroomError {
     /// The cache was damaged and rebuilt, but unsent changes were lost (said loudly, once).
     #[error("{0}")]
     CacheCorrupt(String),
+    /// The photo is not a usable JPEG, PNG or WebP, or is too large (REQ-PRV-1).
+    #[error("{0}")]
+    InvalidPhoto(String),
 }
 
 impl From<CoreError> for HomeroomError {
@@ -63,6 +66,11 @@ impl From<CoreError> for HomeroomError {
             CoreError::Storage { .. } | CoreError::Io(_) => HomeroomError::Storage(msg),
             CoreError::WrongKey => HomeroomError::WrongKey(msg),
             CoreError::CacheCorrupt(_) => HomeroomError::CacheCorrupt(msg),
+            CoreError::Media(crate::media::MediaError::Io { .. })
+            | CoreError::Media(crate::media::MediaError::Encode { .. }) => {
+                HomeroomError::Storage(msg)
+            }
+            CoreError::Media(_) => HomeroomError::InvalidPhoto(msg),
         }
     }
 }
@@ -167,6 +175,36 @@ pub struct SyncReport {
     pub sent: u32,
     pub received: u32,
     pub refused: Vec<RefusedWrite>,
+}
+
+/// One prepared image on disk.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PhotoFile {
+    pub path: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// The content address for the upload.
+    pub sha256: String,
+}
+
+/// A photo made ready for upload: upright, shrunk, with no metadata at all.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PreparedPhoto {
+    pub large: PhotoFile,
+    pub thumbnail: PhotoFile,
+}
+
+impl From<crate::homeroom::PreparedFile> for PhotoFile {
+    fn from(f: crate::homeroom::PreparedFile) -> Self {
+        PhotoFile {
+            path: f.path.display().to_string(),
+            width: f.width,
+            height: f.height,
+            bytes: f.bytes,
+            sha256: f.sha256_hex,
+        }
+    }
 }
 
 /// What the platform scheduler should do next (WorkManager, BGTaskScheduler).
@@ -361,6 +399,16 @@ impl HomeroomClient {
     /// Writes made on this device and not yet acknowledged by the server.
     pub fn pending_writes(&self) -> Result<u32, HomeroomError> {
         Ok(self.inner.pending_writes()?)
+    }
+
+    /// Prepares the camera file at `path` for upload (HEIC: convert to JPEG in the iOS shell first).
+    /// Blocking CPU work: call it off the main thread.
+    pub fn prepare_photo(&self, path: String) -> Result<PreparedPhoto, HomeroomError> {
+        let files = self.inner.prepare_photo(std::path::Path::new(&path))?;
+        Ok(PreparedPhoto {
+            large: files.large.into(),
+            thumbnail: files.thumbnail.into(),
+        })
     }
 
     /// What to do next, and when to wake the core (the shell owns the timer, the core the policy).

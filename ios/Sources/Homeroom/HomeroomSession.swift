@@ -55,6 +55,12 @@ public final class HomeroomSession: @unchecked Sendable {
         try await run { try self.client.pupils() }
     }
 
+    /// Makes a camera file upload-ready: upright, shrunk, no metadata (REQ-PRV-1). HEIC must be
+    /// converted to JPEG with ImageIO first; the core reads JPEG, PNG and WebP.
+    public func preparePhoto(path: String) async throws -> PreparedPhoto {
+        try await run { try self.client.preparePhoto(path: path) }
+    }
+
     public func pendingWrites() async throws -> Int {
         try await run { Int(try self.client.pendingWrites()) }
     }

@@ -4,6 +4,7 @@ import app.homeroom.core.Account
 import app.homeroom.core.HomeroomClient
 import app.homeroom.core.HomeroomConfig
 import app.homeroom.core.PointsListener
+import app.homeroom.core.PreparedPhoto
 import app.homeroom.core.Pupil
 import app.homeroom.core.PupilPoints
 import app.homeroom.core.Skill
@@ -47,6 +48,9 @@ class Homeroom(
     suspend fun pupils(): List<Pupil> = withContext(io) { client.pupils() }
 
     suspend fun skills(classId: String): List<Skill> = withContext(io) { client.skills(classId) }
+
+    /** Makes a camera file upload-ready: upright, shrunk, no metadata (REQ-PRV-1). CPU-heavy. */
+    suspend fun preparePhoto(path: String): PreparedPhoto = withContext(Dispatchers.Default) { client.preparePhoto(path) }
 
     suspend fun pendingWrites(): Int = withContext(io) { client.pendingWrites().toInt() }
 

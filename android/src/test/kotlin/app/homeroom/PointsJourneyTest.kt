@@ -66,7 +66,7 @@ class PointsJourneyTest {
         device(name).also { it.signIn("${who.lowercase()}@greenfield.test", "$who-password"); it.sync() }
 
     @Test
-    fun awardOnTabletReachesParentPhoneWithNote() = runBlocking {
+    fun awardOnTabletReachesParentPhoneWithNote() = runBlocking<Unit> {
         // REQ-PTS-2, PTS-5
         val tablet = signedIn("tablet", "tA")
         val phone = signedIn("phone", "pa1")
@@ -87,7 +87,7 @@ class PointsJourneyTest {
     }
 
     @Test
-    fun parentOfAnotherPupilSeesNothingOfA1() = runBlocking {
+    fun parentOfAnotherPupilSeesNothingOfA1() = runBlocking<Unit> {
         // REQ-ACC-5
         val tablet = signedIn("tablet", "tA")
         tablet.awardPoints(listOf("a1"), "classA-teamwork")
@@ -99,7 +99,7 @@ class PointsJourneyTest {
     }
 
     @Test
-    fun wrongPasswordRaisesTypedExceptionWithReadableMessage() = runBlocking {
+    fun wrongPasswordRaisesTypedExceptionWithReadableMessage() = runBlocking<Unit> {
         val d = device("d")
         val e = assertFailsWith<HomeroomException.InvalidCredentials> { d.signIn("ta@greenfield.test", "nope") }
         assertTrue(e.message!!.contains("wrong"), e.message)
@@ -108,7 +108,7 @@ class PointsJourneyTest {
     }
 
     @Test
-    fun awardOutsideTeachersClassIsRefusedBeforeQueueing() = runBlocking {
+    fun awardOutsideTeachersClassIsRefusedBeforeQueueing() = runBlocking<Unit> {
         // REQ-ACC-7: the core refuses what the server would refuse.
         val tablet = signedIn("tablet", "tA")
         assertFailsWith<HomeroomException.NotAllowed> { tablet.awardPoints(listOf("b1"), "classB-teamwork") }
@@ -117,7 +117,7 @@ class PointsJourneyTest {
     }
 
     @Test
-    fun offlineAwardSurvivesAppKillAndIsSentOnce() = runBlocking {
+    fun offlineAwardSurvivesAppKillAndIsSentOnce() = runBlocking<Unit> {
         // REQ-OFF-1: server down, app killed and recreated: nothing lost, nothing sent twice.
         val tablet = signedIn("tablet", "tA")
         val port = server.port
@@ -137,7 +137,7 @@ class PointsJourneyTest {
     }
 
     @Test
-    fun pointsFlowEmitsCacheThenChangeAfterSync() = runBlocking {
+    fun pointsFlowEmitsCacheThenChangeAfterSync() = runBlocking<Unit> {
         val tablet = signedIn("tablet", "tA")
         val phone = signedIn("phone", "pa1")
         val seen = mutableListOf<Long>()
@@ -162,5 +162,41 @@ class ConfigTest {
         }
         assertTrue(e.message!!.contains("server_url"), e.message)
         dir.deleteRecursively()
+    }
+}
+
+class PhotoTest {
+    private val tmp = Files.createTempDirectory("homeroom-photo").toFile()
+
+    private fun device() = Homeroom(HomeroomConfig("http://127.0.0.1:9", File(tmp, "d").path, null, TEST_KEY))
+
+    @Test
+    fun cameraPhotoIsPreparedUprightStrippedAndContentAddressed() = runBlocking<Unit> {
+        // REQ-PRV-1: a 3000x2000 photo taken upright (EXIF orientation 6) with GPS-like metadata.
+        val input = System.getenv("HOMEROOM_TEST_PHOTO") ?: error("set HOMEROOM_TEST_PHOTO")
+        val d = device()
+        val p = d.preparePhoto(input)
+        assertEquals(2048u, maxOf(p.large.width, p.large.height))
+        assertTrue(p.large.height > p.large.width, "turned upright: portrait")
+        assertEquals(400u, maxOf(p.thumbnail.width, p.thumbnail.height))
+        for (f in listOf(p.large, p.thumbnail)) {
+            val bytes = File(f.path).readBytes()
+            assertEquals(f.bytes.toLong(), bytes.size.toLong())
+            val hex = java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+            assertEquals(f.sha256, hex, "content address matches the bytes")
+            assertFalse(String(bytes, Charsets.ISO_8859_1).contains("GPS 51"), "no metadata reaches the upload")
+        }
+        d.close()
+        tmp.deleteRecursively()
+    }
+
+    @Test
+    fun aFileThatIsNotAPhotoIsATypedError() = runBlocking<Unit> {
+        val notPhoto = File(tmp, "note.jpg").apply { writeText("definitely not a jpeg") }
+        val d = device()
+        val e = assertFailsWith<HomeroomException.InvalidPhoto> { d.preparePhoto(notPhoto.path) }
+        assertTrue(e.message!!.contains("photo"), e.message)
+        d.close()
+        tmp.deleteRecursively()
     }
 }
