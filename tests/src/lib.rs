@@ -110,3 +110,12 @@ pub fn signed_in(server_url: &str, data_dir: &Path, who: &str) -> Homeroom {
     d.sign_in(&u.email(), &u.password()).expect("sign in");
     d
 }
+
+/// How many times each award note appears in a pupil's points on `d`: "exactly once" checks.
+pub fn note_counts(d: &Homeroom, pupil: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for a in d.points_for(pupil).expect("points readable") {
+        *m.entry(a.record.note.unwrap_or_default()).or_default() += 1;
+    }
+    m
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use homeroom_e2e::{device, signed_in, TestServer};
+use homeroom_e2e::{device, note_counts, signed_in, TestServer};
 
 /// A small xorshift generator: random kill moments without a dependency; the seed is printed.
 struct Rng(u64);
@@ -71,10 +71,7 @@ fn killed_mid_sync_loses_nothing_and_duplicates_nothing() {
     // The server holds every award exactly once: counted through a parent's phone.
     let phone = signed_in(&server.url(), &tmp.path().join("phone"), "pa1");
     phone.sync().unwrap();
-    let mut seen = BTreeMap::<String, usize>::new();
-    for a in phone.points_for("a1").unwrap() {
-        *seen.entry(a.record.note.unwrap_or_default()).or_default() += 1;
-    }
+    let seen = note_counts(&phone, "a1");
     // The device made k-0..k-(M-1), each only after the one before had committed: its own cache
     // must hold exactly that run, with no hole, and the server exactly the same.
     let tablet = device(&server.url(), &dir);
@@ -86,10 +83,7 @@ fn killed_mid_sync_loses_nothing_and_duplicates_nothing() {
 
     // And the device agrees, with nothing left to send.
     assert_eq!(tablet.pending_writes().unwrap(), 0);
-    let mut local = BTreeMap::<String, usize>::new();
-    for a in tablet.points_for("a1").unwrap() {
-        assert!(!a.pending);
-        *local.entry(a.record.note.unwrap_or_default()).or_default() += 1;
-    }
+    assert!(tablet.points_for("a1").unwrap().iter().all(|a| !a.pending));
+    let local = note_counts(&tablet, "a1");
     assert_eq!(local, expected, "every award on the device exactly once");
 }

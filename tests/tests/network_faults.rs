@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use homeroom_core::{CoreError, Homeroom, Settings};
 use homeroom_e2e::fault_proxy::{Fault, FaultProxy};
-use homeroom_e2e::{signed_in, TestServer, TEST_KEY};
+use homeroom_e2e::{note_counts, signed_in, TestServer, TEST_KEY};
 use homeroom_protocol::fixture;
 
 fn tablet_behind(proxy: &FaultProxy, dir: &std::path::Path) -> Homeroom {
@@ -23,14 +23,6 @@ fn tablet_behind(proxy: &FaultProxy, dir: &std::path::Path) -> Homeroom {
     d.sign_in(&t.email(), &t.password()).unwrap();
     d.sync().unwrap();
     d
-}
-
-fn notes(d: &Homeroom, pupil: &str) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for a in d.points_for(pupil).unwrap() {
-        *m.entry(a.record.note.unwrap_or_default()).or_default() += 1;
-    }
-    m
 }
 
 #[test]
@@ -68,7 +60,7 @@ fn every_fault_is_a_typed_error_and_a_clean_retry_delivers_everything_once() {
         }
         assert!(!err.to_string().is_empty());
         // The award is shown and kept, whatever the network did.
-        assert!(notes(&tablet, "a1").contains_key(&format!("tablet-{i}")));
+        assert!(note_counts(&tablet, "a1").contains_key(&format!("tablet-{i}")));
         proxy.set(Fault::Pass);
     }
     // The truncated push was applied on the server but its answer was lost: the retry must
@@ -84,10 +76,10 @@ fn every_fault_is_a_typed_error_and_a_clean_retry_delivers_everything_once() {
         .map(|i| (format!("colleague-{i}"), 1))
         .collect();
     // No change was skipped by a failed pull: the tablet has all of the colleague's awards.
-    assert_eq!(notes(&tablet, "a2"), expected_a2);
-    assert_eq!(notes(&tablet, "a1"), expected_a1);
+    assert_eq!(note_counts(&tablet, "a2"), expected_a2);
+    assert_eq!(note_counts(&tablet, "a1"), expected_a1);
     // And the server holds each of the tablet's awards exactly once.
     let phone = signed_in(&server.url(), &tmp.path().join("phone"), "pa1");
     phone.sync().unwrap();
-    assert_eq!(notes(&phone, "a1"), expected_a1);
+    assert_eq!(note_counts(&phone, "a1"), expected_a1);
 }

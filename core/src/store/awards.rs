@@ -82,22 +82,34 @@ pub fn upsert_pulled(conn: &Connection, sealer: &Sealer, a: &AwardRecord) -> Res
 
 /// Marks the device's awards as acknowledged by the server.
 pub fn confirm(conn: &Connection, ids: &[String]) -> Result<(), CoreError> {
-    let mut stmt = conn
-        .prepare_cached("UPDATE awards SET pending = 0 WHERE id = ?1")
-        .ctx("preparing award confirmation")?;
-    for id in ids {
-        stmt.execute([id]).ctx("confirming an award")?;
-    }
-    Ok(())
+    for_each_id(
+        conn,
+        "UPDATE awards SET pending = 0 WHERE id = ?1",
+        ids,
+        "confirming an award",
+    )
 }
 
 /// Removes awards (a rejected optimistic write being rolled back).
 pub fn delete(conn: &Connection, ids: &[String]) -> Result<(), CoreError> {
-    let mut stmt = conn
-        .prepare_cached("DELETE FROM awards WHERE id = ?1")
-        .ctx("preparing award removal")?;
+    for_each_id(
+        conn,
+        "DELETE FROM awards WHERE id = ?1",
+        ids,
+        "removing an award",
+    )
+}
+
+/// Runs one cached single-id statement for each id.
+fn for_each_id(
+    conn: &Connection,
+    sql: &str,
+    ids: &[String],
+    context: &'static str,
+) -> Result<(), CoreError> {
+    let mut stmt = conn.prepare_cached(sql).ctx(context)?;
     for id in ids {
-        stmt.execute([id]).ctx("removing an award")?;
+        stmt.execute([id]).ctx(context)?;
     }
     Ok(())
 }
