@@ -20,6 +20,7 @@ use crate::api::Api;
 use crate::backoff;
 use crate::error::{CoreError, StorageContext};
 use crate::store::{awards, kv, outbox, Store};
+use crate::views::{Delivery, Differ, Keyed, ViewUpdate};
 
 /// Where the core keeps its files and which server it talks to.
 #[derive(Debug, Clone)]
@@ -96,8 +97,23 @@ pub struct PreparedFiles {
     pub thumbnail: PreparedFile,
 }
 
-/// Called with the ids of pupils whose points changed.
-pub type PointsObserver = Arc<dyn Fn(Vec<String>) + Send + Sync>;
+/// Told about one pupil's points: a snapshot first, then changes (REQ-STO-6, OFF-3).
+pub type PointsObserver = Arc<dyn Fn(&str, ViewUpdate<awards::CachedAward>) + Send + Sync>;
+
+/// One subscription to one pupil's points.
+struct PointsSubscription {
+    id: u64,
+    pupil_id: String,
+    observer: PointsObserver,
+    differ: Mutex<Differ<awards::CachedAward>>,
+    delivery: Delivery<ViewUpdate<awards::CachedAward>>,
+}
+
+impl Keyed for awards::CachedAward {
+    fn key(&self) -> String {
+        self.record.id.to_string()
+    }
+}
 
 /// The client core.
 pub struct Homeroom {
@@ -107,7 +123,7 @@ pub struct Homeroom {
     /// Prepared photos waiting to be uploaded, named by content hash.
     outgoing_dir: PathBuf,
     device_id: Option<String>,
-    observers: Mutex<Vec<(u64, PointsObserver)>>,
+    observers: Mutex<Vec<Arc<PointsSubscription>>>,
     next_observer: AtomicU64,
     /// Serialises syncs: two at once would send the same outbox twice.
     sync_lock: Mutex<()>,
@@ -587,14 +603,28 @@ impl Homeroom {
         }
     }
 
-    /// Registers an observer of points changes; returns its id for [`Homeroom::unobserve`].
-    pub fn observe_points(&self, observer: PointsObserver) -> u64 {
-        let id = self.next_observer.fetch_add(1, Ordering::Relaxed);
+    /// Subscribes to one pupil's points: `observer` gets the snapshot at once, then the changes
+    /// after each local write or sync. Returns the id for [`Homeroom::unobserve`].
+    pub fn observe_points(
+        &self,
+        pupil_id: &str,
+        observer: PointsObserver,
+    ) -> Result<u64, CoreError> {
+        let (differ, first) = Differ::start(self.points_for(pupil_id)?);
+        let sub = Arc::new(PointsSubscription {
+            id: self.next_observer.fetch_add(1, Ordering::Relaxed),
+            pupil_id: pupil_id.to_owned(),
+            observer,
+            differ: Mutex::new(differ),
+            delivery: Delivery::default(),
+        });
         self.observers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((id, observer));
-        id
+            .push(sub.clone());
+        sub.delivery
+            .send(first, |m| (sub.observer)(&sub.pupil_id, m));
+        Ok(sub.id)
     }
 
     /// Stops an observer.
@@ -602,20 +632,32 @@ impl Homeroom {
         self.observers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|(i, _)| *i != id);
+            .retain(|s| s.id != id);
     }
 
-    /// Tells observers; no lock is held while app code runs (it may call back into the core).
+    /// Sends each affected subscriber what changed; no core lock is held while app code runs
+    /// (it may call back into the core).
     fn notify(&self, pupil_ids: Vec<String>) {
-        let observers: Vec<PointsObserver> = self
+        let subs: Vec<Arc<PointsSubscription>> = self
             .observers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|(_, o)| o.clone())
+            .filter(|s| pupil_ids.contains(&s.pupil_id))
+            .cloned()
             .collect();
-        for o in observers {
-            o(pupil_ids.clone());
+        for sub in subs {
+            // Lost access reads as an empty view: everything is removed from the screen.
+            let now = self.points_for(&sub.pupil_id).unwrap_or_default();
+            let change = sub
+                .differ
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .update(now);
+            if let Some(change) = change {
+                sub.delivery
+                    .send(change, |m| (sub.observer)(&sub.pupil_id, m));
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod homeroom;
 pub mod media;
 pub mod store;
+pub mod views;
 
 mod ffi;
 

@@ -238,35 +238,99 @@ fn award_made_offline_is_kept_and_sent_once_when_back_online() {
 }
 
 #[test]
-fn listener_is_told_about_local_awards_and_synced_changes() {
+fn points_view_gets_a_snapshot_then_only_changes() {
+    // REQ-STO-6, OFF-3: first the whole view, then inserts/updates/removals by id.
+    use homeroom_core::views::ViewUpdate;
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::fresh(&tmp.path().join("server"));
     let tablet = signed_in(&server.url(), &tmp.path().join("tablet"), "tA");
     let phone = signed_in(&server.url(), &tmp.path().join("phone"), "pa1");
     tablet.sync().unwrap();
     phone.sync().unwrap();
-    let heard = Arc::new(Mutex::new(Vec::<String>::new()));
-    let h = heard.clone();
-    let id = phone.observe_points(Arc::new(move |ids| h.lock().unwrap().extend(ids)));
+
+    type Heard = Arc<Mutex<Vec<ViewUpdate<homeroom_core::store::awards::CachedAward>>>>;
+    let listen = |d: &homeroom_core::Homeroom| -> (Heard, u64) {
+        let heard: Heard = Arc::default();
+        let h = heard.clone();
+        let id = d
+            .observe_points(
+                "a1",
+                Arc::new(move |pupil, u| {
+                    assert_eq!(pupil, "a1");
+                    h.lock().unwrap().push(u)
+                }),
+            )
+            .unwrap();
+        (heard, id)
+    };
+    let (on_tablet, _) = listen(&tablet);
+    let (on_phone, phone_sub) = listen(&phone);
+    assert_eq!(
+        *on_phone.lock().unwrap(),
+        vec![ViewUpdate::Snapshot(vec![])]
+    );
 
     tablet
-        .award_points(&["a1".into()], "classA-teamwork", None)
+        .award_points(&["a1".into()], "classA-teamwork", Some("tidy"))
         .unwrap();
     tablet.sync().unwrap();
     phone.sync().unwrap();
-    assert_eq!(*heard.lock().unwrap(), vec!["a1".to_string()]);
+    // The tablet saw its award appear (pending), then be confirmed (updated, no longer pending).
+    let t = on_tablet.lock().unwrap().clone();
+    assert_eq!(t.len(), 3, "{t:?}");
+    match (&t[1], &t[2]) {
+        (
+            ViewUpdate::Changes {
+                inserted,
+                updated,
+                removed,
+            },
+            ViewUpdate::Changes {
+                inserted: i2,
+                updated: u2,
+                removed: r2,
+            },
+        ) => {
+            assert!(
+                inserted.len() == 1
+                    && inserted[0].pending
+                    && updated.is_empty()
+                    && removed.is_empty()
+            );
+            assert!(i2.is_empty() && u2.len() == 1 && !u2[0].pending && r2.is_empty());
+        }
+        other => panic!("expected two change sets, got {other:?}"),
+    }
+    // The phone got one insert; a sync with nothing new sends nothing.
+    phone.sync().unwrap();
+    let p = on_phone.lock().unwrap().clone();
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        matches!(&p[1], ViewUpdate::Changes { inserted, .. } if inserted.len() == 1
+        && inserted[0].record.note.as_deref() == Some("tidy"))
+    );
 
-    phone.unobserve(id);
+    phone.unobserve(phone_sub);
     tablet
         .award_points(&["a1".into()], "classA-teamwork", None)
         .unwrap();
     tablet.sync().unwrap();
     phone.sync().unwrap();
     assert_eq!(
-        heard.lock().unwrap().len(),
-        1,
+        on_phone.lock().unwrap().len(),
+        2,
         "a cancelled listener hears nothing"
     );
+}
+
+#[test]
+fn a_listener_on_a_pupil_one_may_not_see_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let other = signed_in(&server.url(), &tmp.path().join("other"), "pb1");
+    other.sync().unwrap();
+    let r = other.observe_points("a1", Arc::new(|_, _| panic!("must not be called")));
+    assert!(matches!(r, Err(CoreError::NotAllowed(_))));
 }
 
 #[test]

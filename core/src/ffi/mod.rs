@@ -10,6 +10,9 @@ use homeroom_protocol::wire::Me;
 
 use crate::error::CoreError;
 use crate::homeroom::{Homeroom, Settings};
+use crate::store::awards::CachedAward;
+use crate::views::ViewUpdate;
+use homeroom_protocol::wire::Directory;
 
 /// How an app sets the core up.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -218,10 +221,28 @@ pub enum NextStep {
     Idle,
 }
 
-/// Told which pupils' points changed (after a local award or a sync). Implemented by the app.
+/// One message about a pupil's points: the whole list first, then changes by award id.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum PointsUpdate {
+    Snapshot {
+        points: PupilPoints,
+    },
+    Changes {
+        inserted: Vec<Award>,
+        updated: Vec<Award>,
+        removed: Vec<String>,
+        /// The totals after these changes.
+        total: i64,
+        positive: i64,
+        needs_work: i64,
+    },
+}
+
+/// Told about a pupil's points (after a local award or a sync). Implemented by the app; called
+/// on a core thread, never while the core holds a lock, so it may call back into the core.
 #[uniffi::export(with_foreign)]
 pub trait PointsListener: Send + Sync {
-    fn on_points_changed(&self, pupil_ids: Vec<String>);
+    fn on_points_update(&self, pupil_id: String, update: PointsUpdate);
 }
 
 /// A listener registration; cancelled by `cancel()` or when dropped.
@@ -320,40 +341,7 @@ impl HomeroomClient {
     pub fn points_for(&self, pupil_id: String) -> Result<PupilPoints, HomeroomError> {
         let cached = self.inner.points_for(&pupil_id)?;
         let dir = self.inner.directory()?;
-        let skill_name = |id: &str| {
-            dir.as_ref()
-                .and_then(|d| d.skills.iter().find(|s| s.id == id))
-                .map(|s| s.name.clone())
-                .unwrap_or_else(|| id.to_owned())
-        };
-        let mut points = PupilPoints {
-            pupil_id,
-            total: 0,
-            positive: 0,
-            needs_work: 0,
-            awards: Vec::with_capacity(cached.len()),
-        };
-        for c in cached {
-            let a = c.record;
-            let p = i64::from(a.points);
-            points.total += p;
-            if p >= 0 {
-                points.positive += p;
-            } else {
-                points.needs_work -= p;
-            }
-            points.awards.push(Award {
-                id: a.id.to_string(),
-                skill_name: skill_name(&a.skill_id),
-                skill_id: a.skill_id,
-                points: a.points,
-                note: a.note,
-                awarded_by: a.awarded_by,
-                awarded_at: a.awarded_at.into(),
-                pending: c.pending,
-            });
-        }
-        Ok(points)
+        Ok(to_points(pupil_id, &cached, dir.as_ref()))
     }
 
     /// The pupils this person may see.
@@ -422,14 +410,86 @@ impl HomeroomClient {
         })
     }
 
-    /// Tells `listener` whenever points change; keep the returned handle alive.
-    pub fn subscribe_points(&self, listener: Arc<dyn PointsListener>) -> Arc<Subscription> {
-        let id = self
-            .inner
-            .observe_points(Arc::new(move |ids| listener.on_points_changed(ids)));
-        Arc::new(Subscription {
+    /// Subscribes `listener` to a pupil's points: the snapshot at once, then changes after each
+    /// local award or sync. Keep the returned handle; cancelling or dropping it stops the listener.
+    pub fn subscribe_points(
+        &self,
+        pupil_id: String,
+        listener: Arc<dyn PointsListener>,
+    ) -> Result<Arc<Subscription>, HomeroomError> {
+        let core = Arc::downgrade(&self.inner);
+        let id = self.inner.observe_points(
+            &pupil_id,
+            Arc::new(move |pupil: &str, update| {
+                let Some(core) = core.upgrade() else { return };
+                let dir = core.directory().ok().flatten();
+                let message = match update {
+                    ViewUpdate::Snapshot(items) => PointsUpdate::Snapshot {
+                        points: to_points(pupil.to_owned(), &items, dir.as_ref()),
+                    },
+                    ViewUpdate::Changes {
+                        inserted,
+                        updated,
+                        removed,
+                    } => {
+                        let now = core.points_for(pupil).unwrap_or_default();
+                        let totals = to_points(pupil.to_owned(), &now, dir.as_ref());
+                        PointsUpdate::Changes {
+                            inserted: inserted.iter().map(|a| to_award(a, dir.as_ref())).collect(),
+                            updated: updated.iter().map(|a| to_award(a, dir.as_ref())).collect(),
+                            removed,
+                            total: totals.total,
+                            positive: totals.positive,
+                            needs_work: totals.needs_work,
+                        }
+                    }
+                };
+                listener.on_points_update(pupil.to_owned(), message);
+            }),
+        )?;
+        Ok(Arc::new(Subscription {
             core: Arc::downgrade(&self.inner),
             id,
-        })
+        }))
     }
+}
+
+/// An award as the points screen shows it, with its skill's name.
+fn to_award(c: &CachedAward, dir: Option<&Directory>) -> Award {
+    let a = &c.record;
+    Award {
+        id: a.id.to_string(),
+        skill_name: dir
+            .and_then(|d| d.skills.iter().find(|s| s.id == a.skill_id))
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| a.skill_id.clone()),
+        skill_id: a.skill_id.clone(),
+        points: a.points,
+        note: a.note.clone(),
+        awarded_by: a.awarded_by.clone(),
+        awarded_at: a.awarded_at.into(),
+        pending: c.pending,
+    }
+}
+
+/// A pupil's awards with their totals (REQ-PTS-4: positive vs needs-work).
+fn to_points(pupil_id: String, cached: &[CachedAward], dir: Option<&Directory>) -> PupilPoints {
+    let mut points = PupilPoints {
+        pupil_id,
+        total: 0,
+        positive: 0,
+        needs_work: 0,
+        awards: Vec::with_capacity(cached.len()),
+    };
+    for c in cached {
+        let p = i64::from(c.record.points);
+        points.total += p;
+        if p >= 0 {
+            points.positive += p;
+        } else {
+            points.needs_work -= p;
+        }
+        points.awards.push(to_award(c, dir));
+    }
+    points
 }

@@ -65,29 +65,47 @@ public final class HomeroomSession: @unchecked Sendable {
         try await run { Int(try self.client.pendingWrites()) }
     }
 
-    /// A pupil's points: the cached state at once, then again after every change.
+    /// A pupil's points: the cached state at once, then the new state after every change. The core
+    /// sends a snapshot and then only diffs (by award id); this applies them.
     public func pointsUpdates(for pupilId: String) -> AsyncThrowingStream<PupilPoints, Error> {
         AsyncThrowingStream { continuation in
-            let client = self.client
+            let listener = StreamListener { continuation.yield($0) }
             do {
-                continuation.yield(try client.pointsFor(pupilId: pupilId))
+                let subscription = try self.client.subscribePoints(pupilId: pupilId, listener: listener)
+                continuation.onTermination = { _ in subscription.cancel() }
             } catch {
                 continuation.finish(throwing: error)
-                return
             }
-            let listener = StreamListener { ids in
-                guard ids.contains(pupilId) else { return }
-                do { continuation.yield(try client.pointsFor(pupilId: pupilId)) } catch { continuation.finish(throwing: error) }
-            }
-            let subscription = client.subscribePoints(listener: listener)
-            continuation.onTermination = { _ in subscription.cancel() }
         }
     }
 }
 
-/// Bridges the core's listener callback to a Swift closure.
+/// Bridges the core's listener to a Swift closure, applying its diffs to the last snapshot.
 private final class StreamListener: PointsListener, @unchecked Sendable {
-    private let onChange: ([String]) -> Void
-    init(_ onChange: @escaping ([String]) -> Void) { self.onChange = onChange }
-    func onPointsChanged(pupilIds: [String]) { onChange(pupilIds) }
+    private let lock = NSLock()
+    private var current: PupilPoints?
+    private let onPoints: (PupilPoints) -> Void
+
+    init(_ onPoints: @escaping (PupilPoints) -> Void) { self.onPoints = onPoints }
+
+    func onPointsUpdate(pupilId: String, update: PointsUpdate) {
+        lock.lock()
+        let next: PupilPoints
+        switch update {
+        case .snapshot(let points):
+            next = points
+        case .changes(let inserted, let updated, let removed, let total, let positive, let needsWork):
+            guard var cur = current else { lock.unlock(); return }
+            let replaced = Set(removed).union(updated.map(\.id))
+            cur.awards = (cur.awards.filter { !replaced.contains($0.id) } + updated + inserted)
+                .sorted { $0.awardedAt > $1.awardedAt }
+            cur.total = total
+            cur.positive = positive
+            cur.needsWork = needsWork
+            next = cur
+        }
+        current = next
+        lock.unlock()
+        onPoints(next)
+    }
 }

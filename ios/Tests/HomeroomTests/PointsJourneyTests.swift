@@ -165,10 +165,11 @@ final class PointsJourneyTests: XCTestCase {
         var iterator = phone.pointsUpdates(for: "a1").makeAsyncIterator()
         let first = try await iterator.next()
         XCTAssertEqual(first?.total, 0)
-        try await tablet.awardPoints(pupilIds: ["a1"], skillId: "classA-teamwork")
+        try await tablet.awardPoints(pupilIds: ["a1"], skillId: "classA-teamwork", note: "stream")
         try await tablet.sync()
         try await phone.sync()
         let second = try await iterator.next()
         XCTAssertEqual(second?.total, 1)
+        XCTAssertEqual(second?.awards.map(\.note), ["stream"])
     }
 }

@@ -4,6 +4,7 @@ import app.homeroom.core.Account
 import app.homeroom.core.HomeroomClient
 import app.homeroom.core.HomeroomConfig
 import app.homeroom.core.PointsListener
+import app.homeroom.core.PointsUpdate
 import app.homeroom.core.PreparedPhoto
 import app.homeroom.core.Pupil
 import app.homeroom.core.PupilPoints
@@ -54,12 +55,26 @@ class Homeroom(
 
     suspend fun pendingWrites(): Int = withContext(io) { client.pendingWrites().toInt() }
 
-    /** A pupil's points: the cached state at once, then again after every change. */
+    /**
+     * A pupil's points: the cached state at once, then the new state after every change. The core
+     * sends a snapshot and then only diffs (by award id); this applies them.
+     */
     fun points(pupilId: String): Flow<PupilPoints> = callbackFlow {
-        send(client.pointsFor(pupilId))
-        val subscription = client.subscribePoints(object : PointsListener {
-            override fun onPointsChanged(pupilIds: List<String>) {
-                if (pupilId in pupilIds) trySend(client.pointsFor(pupilId))
+        var current: PupilPoints? = null
+        val subscription = client.subscribePoints(pupilId, object : PointsListener {
+            override fun onPointsUpdate(pupilId: String, update: PointsUpdate) {
+                val next = when (update) {
+                    is PointsUpdate.Snapshot -> update.points
+                    is PointsUpdate.Changes -> {
+                        val cur = current ?: return
+                        val replaced = update.removed.toSet() + update.updated.map { it.id }
+                        val awards = (cur.awards.filter { it.id !in replaced } + update.updated + update.inserted)
+                            .sortedByDescending { it.awardedAt }
+                        cur.copy(total = update.total, positive = update.positive, needsWork = update.needsWork, awards = awards)
+                    }
+                }
+                current = next
+                trySend(next)
             }
         })
         awaitClose {

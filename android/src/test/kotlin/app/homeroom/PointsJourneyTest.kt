@@ -140,15 +140,15 @@ class PointsJourneyTest {
     fun pointsFlowEmitsCacheThenChangeAfterSync() = runBlocking<Unit> {
         val tablet = signedIn("tablet", "tA")
         val phone = signedIn("phone", "pa1")
-        val seen = mutableListOf<Long>()
-        val job = launch { phone.points("a1").take(2).toList().forEach { seen += it.total } }
+        val seen = mutableListOf<Pair<Long, List<String?>>>()
+        val job = launch { phone.points("a1").take(2).toList().forEach { p -> seen += p.total to p.awards.map { it.note } } }
         // Wait for the first emission (the cached state) before changing anything.
         withTimeout(5_000) { phone.points("a1").first() }
-        tablet.awardPoints(listOf("a1"), "classA-teamwork")
+        tablet.awardPoints(listOf("a1"), "classA-teamwork", "stream")
         tablet.sync()
         phone.sync()
         withTimeout(10_000) { job.join() }
-        assertEquals(listOf(0L, 1L), seen)
+        assertEquals(listOf(0L to emptyList(), 1L to listOf("stream")), seen)
         tablet.close(); phone.close()
     }
 }
