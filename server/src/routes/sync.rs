@@ -49,7 +49,9 @@ async fn apply_write(
     facts: &SchoolFacts,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
-    let mut tx = pool.begin().await?;
+    // Take the write lock first: a transaction that reads and then upgrades to writing fails
+    // at once under concurrent pushes (busy_timeout does not cover the upgrade).
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let client_id = write.client_id.to_string();
     if let Some(row) =
         sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = ?")
