@@ -47,6 +47,11 @@ public final class HomeroomSession: @unchecked Sendable {
         try await run { try self.client.sync() }
     }
 
+    /// What BGTaskScheduler should do next: sync now, wait N ms (backing off), or idle.
+    public func nextStep() async throws -> NextStep {
+        try await run { try self.client.nextStep() }
+    }
+
     public func points(for pupilId: String) async throws -> PupilPoints {
         try await run { try self.client.pointsFor(pupilId: pupilId) }
     }

@@ -144,6 +144,10 @@ final class PointsJourneyTests: XCTestCase {
             try await tablet!.sync()
             XCTFail("the server is down")
         } catch HomeroomError.Offline {}
+        let step = try await tablet!.nextStep()
+        guard case .waitMillis(let millis) = step, millis <= 500 else {
+            XCTFail("back off after a failure, got \(step)"); return
+        }
         tablet = nil  // the app is killed
 
         server = try TestServer(dataDir: tmp.appendingPathComponent("server"), port: port)

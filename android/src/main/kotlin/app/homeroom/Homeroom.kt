@@ -3,6 +3,7 @@ package app.homeroom
 import app.homeroom.core.Account
 import app.homeroom.core.HomeroomClient
 import app.homeroom.core.HomeroomConfig
+import app.homeroom.core.NextStep
 import app.homeroom.core.PointsListener
 import app.homeroom.core.PointsUpdate
 import app.homeroom.core.PreparedPhoto
@@ -43,6 +44,9 @@ class Homeroom(
 
     /** Called by WorkManager or on app start; throws HomeroomException.Offline when unreachable. */
     suspend fun sync(): SyncReport = withContext(io) { client.sync() }
+
+    /** What WorkManager should do next: sync now, wait N ms (backing off), or idle. */
+    suspend fun nextStep(): NextStep = withContext(io) { client.nextStep() }
 
     suspend fun pointsFor(pupilId: String): PupilPoints = withContext(io) { client.pointsFor(pupilId) }
 

@@ -124,6 +124,8 @@ class PointsJourneyTest {
         server.close()
         tablet.awardPoints(listOf("a1"), "classA-teamwork", "offline")
         assertFailsWith<HomeroomException.Offline> { tablet.sync() }
+        val step = tablet.nextStep()
+        assertTrue(step is app.homeroom.core.NextStep.WaitMillis && step.millis <= 500uL, "back off after a failure: $step")
         tablet.close()
 
         server = TestServer(File(tmp, "server"), port)
