@@ -11,7 +11,7 @@ use chrono::Utc;
 use homeroom_protocol::access::{can, Action, Target};
 use homeroom_protocol::wire::{
     validate_award, AwardRecord, AwardTarget, Change, ClientWrite, Directory, Me, PullQuery,
-    PushRequest, SignInRequest, WriteOp, WriteOutcome, MAX_WRITES_PER_PUSH,
+    PushRequest, RejectCode, SignInRequest, WriteOp, WriteOutcome, MAX_WRITES_PER_PUSH,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -387,6 +387,45 @@ impl Homeroom {
         Ok(records.iter().map(|r| r.id.to_string()).collect())
     }
 
+    /// REQ-PTS-3: takes an award back — hidden here at once, removed everywhere once the server
+    /// agrees (and shown again if it refuses). Staff of the pupil's class only.
+    pub fn undo_award(&self, award_id: &str) -> Result<(), CoreError> {
+        let r = self.undo_award_inner(award_id);
+        self.checked(r)
+    }
+
+    fn undo_award_inner(&self, award_id: &str) -> Result<(), CoreError> {
+        let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
+        let id: Uuid = award_id
+            .parse()
+            .map_err(|_| CoreError::input("award_id", "not an award id"))?;
+        let pupil = awards::pupils_of(&self.store.conn(), &[id.to_string()])?
+            .pop()
+            .ok_or_else(|| CoreError::input("award_id", "no such award here"))?;
+        let dir = self
+            .directory_arc()?
+            .ok_or_else(|| CoreError::input("award_id", "sync once before undoing"))?;
+        can(
+            &dir.facts,
+            Some(&session.me.user_id),
+            Action::UndoAward,
+            &Target::Pupil(&pupil),
+        )?;
+        let write = ClientWrite {
+            client_id: Uuid::new_v4(),
+            op: WriteOp::UndoAward { award_id: id },
+        };
+        {
+            let mut conn = self.store.conn();
+            let tx = conn.transaction().ctx("starting an undo")?;
+            awards::set_hidden(&tx, &[id.to_string()], true)?;
+            outbox::enqueue(&tx, self.store.sealer(), &write)?;
+            tx.commit().ctx("committing an undo")?;
+        }
+        self.notify(vec![pupil]);
+        Ok(())
+    }
+
     /// A pupil's awards from the cache, newest first, if this person may see them (REQ-PTS-5).
     pub fn points_for(&self, pupil_id: &str) -> Result<Vec<awards::CachedAward>, CoreError> {
         let r = self.points_for_inner(pupil_id);
@@ -512,16 +551,46 @@ impl Homeroom {
             let mut conn = self.store.conn();
             let tx = conn.transaction().ctx("starting push bookkeeping")?;
             for (write, result) in batch.iter().zip(&resp.results) {
-                let award_ids = award_ids(write);
+                let accepted = matches!(
+                    result.outcome,
+                    WriteOutcome::Accepted | WriteOutcome::AlreadyApplied
+                );
+                match &write.op {
+                    WriteOp::AwardPoints {
+                        awards: targets, ..
+                    } => {
+                        let ids: Vec<String> =
+                            targets.iter().map(|a| a.award_id.to_string()).collect();
+                        if accepted {
+                            awards::confirm(&tx, &ids)?;
+                        } else {
+                            // Roll the optimistic award back.
+                            changed.extend(awards::pupils_of(&tx, &ids)?);
+                            awards::delete(&tx, &ids)?;
+                        }
+                    }
+                    WriteOp::UndoAward { award_id } => {
+                        let ids = [award_id.to_string()];
+                        changed.extend(awards::pupils_of(&tx, &ids)?);
+                        match &result.outcome {
+                            // Undone, or already gone on the server: gone here too.
+                            WriteOutcome::Rejected {
+                                code: RejectCode::NotFound,
+                                ..
+                            }
+                            | WriteOutcome::Accepted
+                            | WriteOutcome::AlreadyApplied => awards::delete(&tx, &ids)?,
+                            // Refused: the award stands, so it shows again.
+                            WriteOutcome::Rejected { .. } => awards::set_hidden(&tx, &ids, false)?,
+                        }
+                    }
+                }
                 match &result.outcome {
                     WriteOutcome::Accepted | WriteOutcome::AlreadyApplied => {
-                        awards::confirm(&tx, &award_ids)?;
                         outcome.sent += 1;
                     }
                     WriteOutcome::Rejected { code, reason } => {
-                        // Roll the optimistic change back and keep the reason for the app.
-                        changed.extend(awards::pupils_of(&tx, &award_ids)?);
-                        awards::delete(&tx, &award_ids)?;
+                        // Keep the reason for the app.
                         outbox::record_rejection(&tx, self.store.sealer(), write, *code, reason)?;
                         outcome
                             .refused
@@ -567,6 +636,10 @@ impl Homeroom {
                     Change::Award(a) => {
                         awards::upsert_pulled(&tx, self.store.sealer(), a)?;
                         changed.insert(a.pupil_id.clone());
+                    }
+                    Change::AwardRemoved { award_id, pupil_id } => {
+                        awards::delete(&tx, &[award_id.to_string()])?;
+                        changed.insert(pupil_id.clone());
                     }
                 }
             }
@@ -658,14 +731,6 @@ impl Homeroom {
                 sub.delivery
                     .send(change, |m| (sub.observer)(&sub.pupil_id, m));
             }
-        }
-    }
-}
-
-fn award_ids(write: &ClientWrite) -> Vec<String> {
-    match &write.op {
-        WriteOp::AwardPoints { awards, .. } => {
-            awards.iter().map(|a| a.award_id.to_string()).collect()
         }
     }
 }

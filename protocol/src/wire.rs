@@ -84,6 +84,8 @@ pub enum WriteOp {
         /// When the teacher pressed the button (device clock; informational only).
         awarded_at: DateTime<Utc>,
     },
+    /// REQ-PTS-3: staff of the pupil's class take an award back; it disappears everywhere.
+    UndoAward { award_id: Uuid },
 }
 
 /// One pupil of an award action and the id of the award made for them.
@@ -161,6 +163,11 @@ pub struct PullResponse {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     Award(AwardRecord),
+    /// An award was undone (or deleted by retention): devices remove it.
+    AwardRemoved {
+        award_id: Uuid,
+        pupil_id: String,
+    },
 }
 
 /// A point awarded (or deducted) to one pupil.

@@ -65,8 +65,9 @@ async fn pull(http: &Client, url: &str, token: Option<&str>) -> (StatusCode, Val
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn award_and_read_points_rows_of_the_access_matrix_hold_over_http() {
-    // REQ-PTS-2, PTS-5, ACC-5: every award_points and read_points row, through the real API.
+async fn award_undo_and_read_points_rows_of_the_access_matrix_hold_over_http() {
+    // REQ-PTS-2, PTS-3, PTS-5, ACC-5: every award_points, undo_award and read_points row,
+    // through the real API.
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::fresh(&tmp.path().join("server"));
     let url = server.url();
@@ -95,7 +96,7 @@ async fn award_and_read_points_rows_of_the_access_matrix_hold_over_http() {
     {
         let f: Vec<&str> = line.split(',').collect();
         let (actor, action, target, allow, req) = (f[0], f[1], f[2], f[3] == "allow", f[4]);
-        if action != "award_points" && action != "read_points" {
+        if action != "award_points" && action != "read_points" && action != "undo_award" {
             continue;
         }
         let tok = if actor == "anon" {
@@ -103,7 +104,17 @@ async fn award_and_read_points_rows_of_the_access_matrix_hold_over_http() {
         } else {
             token(&http, &url, actor).await
         };
-        let got_allow = if action == "award_points" {
+        let got_allow = if action == "undo_award" {
+            // A fresh award by the target's class teacher each time, then the actor's undo.
+            let fresh = award_body(target, skill_for(target));
+            let award_id = fresh["writes"][0]["op"]["awards"][0]["award_id"].clone();
+            let seeded = push(&http, &url, Some(&ta), &fresh).await.1;
+            assert_eq!(seeded["results"][0]["status"], "accepted");
+            let undo = json!({"writes": [{"client_id": Uuid::new_v4(),
+                "op": {"type": "undo_award", "award_id": award_id}}]});
+            let (status, body) = push(&http, &url, tok.as_deref(), &undo).await;
+            status == StatusCode::OK && body["results"][0]["status"] == "accepted"
+        } else if action == "award_points" {
             let (status, body) = push(
                 &http,
                 &url,
@@ -139,8 +150,8 @@ async fn award_and_read_points_rows_of_the_access_matrix_hold_over_http() {
         checked += 1;
     }
     assert_eq!(
-        checked, 23,
-        "every award_points and read_points row is checked"
+        checked, 28,
+        "every award_points, undo_award and read_points row is checked"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -323,6 +323,11 @@ impl HomeroomClient {
             .award_points(&pupil_ids, &skill_id, note.as_deref())?)
     }
 
+    /// Takes an award back (staff of the pupil's class): gone at once here, everywhere after sync.
+    pub fn undo_award(&self, award_id: String) -> Result<(), HomeroomError> {
+        Ok(self.inner.undo_award(&award_id)?)
+    }
+
     /// Sends queued writes and fetches changes.
     pub fn sync(&self) -> Result<SyncReport, HomeroomError> {
         let o = self.inner.sync()?;

@@ -90,6 +90,16 @@ pub fn confirm(conn: &Connection, ids: &[String]) -> Result<(), CoreError> {
     )
 }
 
+/// Hides or shows awards: an undo waiting for the server, or one it refused.
+pub fn set_hidden(conn: &Connection, ids: &[String], hidden: bool) -> Result<(), CoreError> {
+    let sql = if hidden {
+        "UPDATE awards SET hidden = 1 WHERE id = ?1"
+    } else {
+        "UPDATE awards SET hidden = 0 WHERE id = ?1"
+    };
+    for_each_id(conn, sql, ids, "hiding or showing an award")
+}
+
 /// Removes awards (a rejected optimistic write being rolled back).
 pub fn delete(conn: &Connection, ids: &[String]) -> Result<(), CoreError> {
     for_each_id(
@@ -163,7 +173,7 @@ pub fn for_pupil(
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending
-             FROM awards WHERE pupil_id = ?1 ORDER BY awarded_at DESC, id",
+             FROM awards WHERE pupil_id = ?1 AND hidden = 0 ORDER BY awarded_at DESC, id",
         )
         .ctx("preparing the points query")?;
     let rows = stmt

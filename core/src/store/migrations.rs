@@ -34,6 +34,8 @@ const MIGRATIONS: &[&str] = &[
          reason TEXT NOT NULL,
          rejected_at TEXT NOT NULL
      );",
+    // 2: undo (REQ-PTS-3) hides an award until the server agrees, and shows it again if not.
+    "ALTER TABLE awards ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings the schema up to date; a cache from a newer app version is refused, not guessed at.

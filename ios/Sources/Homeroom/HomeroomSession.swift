@@ -41,6 +41,11 @@ public final class HomeroomSession: @unchecked Sendable {
         try await run { try self.client.awardPoints(pupilIds: pupilIds, skillId: skillId, note: note) }
     }
 
+    /// Takes an award back (staff of the pupil's class): gone at once here, everywhere after sync.
+    public func undoAward(id: String) async throws {
+        try await run { try self.client.undoAward(awardId: id) }
+    }
+
     /// Called from BGTaskScheduler or on foreground; throws `HomeroomError.Offline` when unreachable.
     @discardableResult
     public func sync() async throws -> SyncReport {

@@ -80,6 +80,7 @@ async fn apply_write(
             note,
             ..
         } => award(&mut tx, caller, facts, awards, skill_id, note.as_deref()).await?,
+        WriteOp::UndoAward { award_id } => undo(&mut tx, caller, facts, award_id).await?,
     };
     let stored =
         serde_json::to_string(&outcome).map_err(|e| ServerError::Internal(e.to_string()))?;
@@ -194,6 +195,53 @@ async fn award(
         .execute(&mut **tx)
         .await?;
     }
+    Ok(WriteOutcome::Accepted)
+}
+
+/// REQ-PTS-3: removes an award, if the shared rules let this person undo it, and logs the removal
+/// so every device that has it deletes it.
+async fn undo(
+    tx: &mut Transaction<'_, Sqlite>,
+    caller: &Caller,
+    facts: &SchoolFacts,
+    award_id: &uuid::Uuid,
+) -> Result<WriteOutcome, ServerError> {
+    let id = award_id.to_string();
+    let Some(row) = sqlx::query("SELECT pupil_id FROM awards WHERE id = ? AND school_id = ?")
+        .bind(&id)
+        .bind(&caller.school_id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(reject(
+            RejectCode::NotFound,
+            "no such award (it may have been undone already)",
+        ));
+    };
+    let pupil_id: String = row.try_get("pupil_id")?;
+    if let Err(denied) = can(
+        facts,
+        Some(&caller.user_id),
+        Action::UndoAward,
+        &Target::Pupil(&pupil_id),
+    ) {
+        return Ok(reject(RejectCode::Forbidden, denied.to_string()));
+    }
+    sqlx::query("DELETE FROM awards WHERE id = ?")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    let payload = serde_json::to_string(&Change::AwardRemoved {
+        award_id: *award_id,
+        pupil_id: pupil_id.clone(),
+    })
+    .map_err(|e| ServerError::Internal(e.to_string()))?;
+    sqlx::query("INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES (?, 'award_removed', ?, ?)")
+        .bind(&caller.school_id)
+        .bind(&pupil_id)
+        .bind(payload)
+        .execute(&mut **tx)
+        .await?;
     Ok(WriteOutcome::Accepted)
 }
 

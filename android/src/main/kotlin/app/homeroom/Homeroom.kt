@@ -42,6 +42,9 @@ class Homeroom(
     suspend fun awardPoints(pupilIds: List<String>, skillId: String, note: String? = null): List<String> =
         withContext(io) { client.awardPoints(pupilIds, skillId, note) }
 
+    /** Takes an award back (staff of the pupil's class): gone at once here, everywhere after sync. */
+    suspend fun undoAward(awardId: String) = withContext(io) { client.undoAward(awardId) }
+
     /** Called by WorkManager or on app start; throws HomeroomException.Offline when unreachable. */
     suspend fun sync(): SyncReport = withContext(io) { client.sync() }
 
