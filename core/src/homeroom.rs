@@ -663,6 +663,8 @@ impl Homeroom {
                     .collect();
                 changed.extend(awards::purge_except(&tx, &visible)?);
             }
+            // Retention applies here too, whatever the server has sent so far (REQ-PTS-7).
+            changed.extend(awards::delete_expired(&tx, Utc::now())?);
             // The cursor moves only with the data it covers: a crash re-pulls, never skips.
             kv::put(&tx, self.store.sealer(), kv::CURSOR, &page.cursor)?;
             tx.commit().ctx("committing a pull")?;

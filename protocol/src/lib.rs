@@ -5,6 +5,7 @@ pub mod access;
 pub mod consent;
 pub mod fixture;
 pub mod notify;
+pub mod retention;
 pub mod skills;
 pub mod wire;
 

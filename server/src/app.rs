@@ -50,9 +50,15 @@ pub struct Bound {
     pub addr: SocketAddr,
     listener: TcpListener,
     app: Router,
+    db: SqlitePool,
 }
 
 impl Bound {
+    /// The database, for background jobs started beside the server.
+    pub fn db(&self) -> SqlitePool {
+        self.db.clone()
+    }
+
     /// Serves until the future `shutdown` resolves.
     pub async fn serve(
         self,
@@ -80,6 +86,7 @@ pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
     Ok(Bound {
         addr,
         listener,
-        app: router(AppState { db }),
+        app: router(AppState { db: db.clone() }),
+        db,
     })
 }

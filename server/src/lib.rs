@@ -7,6 +7,8 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod json;
+pub mod removal;
+pub mod retention;
 pub mod routes;
 pub mod seed;
 

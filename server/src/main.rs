@@ -90,6 +90,9 @@ async fn run() -> ExitCode {
     // The first stdout line is read by tests and scripts to find the port.
     println!("homeroom-server listening on http://{}", bound.addr);
     let _ = std::io::stdout().flush();
+    // REQ-PTS-7: expired awards are deleted hourly (and at start).
+    let _retention =
+        homeroom_server::retention::spawn(bound.db(), std::time::Duration::from_secs(3600));
     match bound.serve(termination()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

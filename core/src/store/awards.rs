@@ -149,6 +149,34 @@ pub fn purge_except(conn: &Connection, visible: &[String]) -> Result<Vec<String>
     Ok(gone)
 }
 
+/// The retention cut-off as stored text: RFC 3339 in UTC compares correctly on its first 19
+/// characters (REQ-PTS-7).
+fn cutoff_text(now: DateTime<Utc>) -> String {
+    homeroom_protocol::retention::award_cutoff(now)
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// Deletes awards past the retention cut-off, even before the server's removal arrives;
+/// returns the pupils affected. Unsent awards are kept until the server has answered.
+pub fn delete_expired(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<String>, CoreError> {
+    let cutoff = cutoff_text(now);
+    let mut stmt = conn
+        .prepare_cached("SELECT DISTINCT pupil_id FROM awards WHERE pending = 0 AND substr(awarded_at, 1, 19) < ?1")
+        .ctx("finding expired awards")?;
+    let pupils: Vec<String> = stmt
+        .query_map([&cutoff], |r| r.get(0))
+        .ctx("finding expired awards")?
+        .collect::<Result<_, _>>()
+        .ctx("reading expired awards")?;
+    conn.execute(
+        "DELETE FROM awards WHERE pending = 0 AND substr(awarded_at, 1, 19) < ?1",
+        [&cutoff],
+    )
+    .ctx("deleting expired awards")?;
+    Ok(pupils)
+}
+
 /// Pupils whose awards these ids are.
 pub fn pupils_of(conn: &Connection, ids: &[String]) -> Result<Vec<String>, CoreError> {
     let mut stmt = conn
@@ -173,11 +201,12 @@ pub fn for_pupil(
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending
-             FROM awards WHERE pupil_id = ?1 AND hidden = 0 ORDER BY awarded_at DESC, id",
+             FROM awards WHERE pupil_id = ?1 AND hidden = 0 AND substr(awarded_at, 1, 19) >= ?2
+             ORDER BY awarded_at DESC, id",
         )
         .ctx("preparing the points query")?;
     let rows = stmt
-        .query_map([pupil_id], |r| {
+        .query_map([pupil_id, cutoff_text(Utc::now()).as_str()], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

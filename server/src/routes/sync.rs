@@ -227,21 +227,7 @@ async fn undo(
     ) {
         return Ok(reject(RejectCode::Forbidden, denied.to_string()));
     }
-    sqlx::query("DELETE FROM awards WHERE id = ?")
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
-    let payload = serde_json::to_string(&Change::AwardRemoved {
-        award_id: *award_id,
-        pupil_id: pupil_id.clone(),
-    })
-    .map_err(|e| ServerError::Internal(e.to_string()))?;
-    sqlx::query("INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES (?, 'award_removed', ?, ?)")
-        .bind(&caller.school_id)
-        .bind(&pupil_id)
-        .bind(payload)
-        .execute(&mut **tx)
-        .await?;
+    crate::removal::remove_award(tx, &caller.school_id, award_id, &pupil_id).await?;
     Ok(WriteOutcome::Accepted)
 }
 
