@@ -30,10 +30,31 @@ pub struct Config {
     pub seed_fixture: bool,
 }
 
+/// The API's OpenAPI 3 document, kept true by `server/tests/openapi.rs`.
+pub const OPENAPI_JSON: &str = include_str!("../api/openapi.json");
+
+/// Every route the server serves, as (method, path): the OpenAPI test checks both ways.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/health"),
+    ("GET", "/v1/openapi.json"),
+    ("POST", "/v1/sessions"),
+    ("POST", "/v1/push"),
+    ("GET", "/v1/pull"),
+];
+
 /// The `/v1` API.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/health", get(|| async { "ok" }))
+        .route(
+            "/v1/openapi.json",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    OPENAPI_JSON,
+                )
+            }),
+        )
         .route("/v1/sessions", post(routes::session::sign_in))
         .route("/v1/push", post(routes::sync::push))
         .route("/v1/pull", get(routes::sync::pull))
