@@ -20,6 +20,18 @@ use crate::routes;
 #[derive(Clone)]
 pub struct AppState {
     pub db: SqlitePool,
+    /// Guessing limits, shared by every request of this server process.
+    pub limits: std::sync::Arc<crate::limits::Limits>,
+}
+
+impl AppState {
+    /// State over `db` with fresh limits.
+    pub fn new(db: SqlitePool) -> Self {
+        AppState {
+            db,
+            limits: Default::default(),
+        }
+    }
 }
 
 /// How to run a server.
@@ -85,10 +97,13 @@ impl Bound {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| ServerError::Internal(format!("serve: {e}")))
+        axum::serve(
+            self.listener,
+            self.app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| ServerError::Internal(format!("serve: {e}")))
     }
 }
 
@@ -107,7 +122,7 @@ pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
     Ok(Bound {
         addr,
         listener,
-        app: router(AppState { db: db.clone() }),
+        app: router(AppState::new(db.clone())),
         db,
     })
 }

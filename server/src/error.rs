@@ -23,8 +23,8 @@ pub enum ServerError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
-    #[error("too many attempts; try again later")]
-    RateLimited,
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("storage failed")]
     Db(#[from] sqlx::Error),
     #[error("internal error")]
@@ -48,7 +48,7 @@ impl ServerError {
             ServerError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ServerError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ServerError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ServerError::Db(_) | ServerError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -76,6 +76,13 @@ impl IntoResponse for ServerError {
             message: self.to_string(),
             field,
         };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if let ServerError::RateLimited { retry_after_secs } = self {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        resp
     }
 }

@@ -7,6 +7,7 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod json;
+pub mod limits;
 pub mod removal;
 pub mod retention;
 pub mod routes;

@@ -89,6 +89,7 @@ async fn award_undo_and_read_points_rows_of_the_access_matrix_hold_over_http() {
     );
 
     let mut checked = 0;
+    let mut tokens = std::collections::HashMap::<String, String>::new();
     let mut failures = Vec::new();
     for line in MATRIX
         .lines()
@@ -99,10 +100,17 @@ async fn award_undo_and_read_points_rows_of_the_access_matrix_hold_over_http() {
         if action != "award_points" && action != "read_points" && action != "undo_award" {
             continue;
         }
+        // One sign-in per actor (the server rate-limits sign-in per account).
         let tok = if actor == "anon" {
             None
+        } else if let Some(t) = tokens.get(actor) {
+            Some(t.clone())
         } else {
-            token(&http, &url, actor).await
+            let t = token(&http, &url, actor).await;
+            if let Some(t) = &t {
+                tokens.insert(actor.to_owned(), t.clone());
+            }
+            t
         };
         let got_allow = if action == "undo_award" {
             // A fresh award by the target's class teacher each time, then the actor's undo.
@@ -257,4 +265,44 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
         bodies.push(r.text().await.unwrap());
     }
     assert_eq!(bodies[0], bodies[1], "no account enumeration");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_eleventh_wrong_password_in_a_minute_is_refused_with_retry_after() {
+    // Issue 5 hardening: guessing is slowed per account (and per client address).
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let http = Client::new();
+    let attempt = |password: &'static str| {
+        http.post(format!("{}/v1/sessions", server.url()))
+            .json(
+                &json!({"method": "password", "email": "ta@greenfield.test", "password": password}),
+            )
+            .send()
+    };
+    for _ in 0..homeroom_server::limits::PER_ACCOUNT_PER_MINUTE {
+        assert_eq!(
+            attempt("guess").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = attempt("guess").await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(
+        limited.json::<Value>().await.unwrap()["error"],
+        "rate_limited"
+    );
+    // Even the right password waits: the lock is what makes guessing slow.
+    assert_eq!(
+        attempt("tA-password").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another account is not affected.
+    assert!(token(&http, &server.url(), "sA").await.is_some());
 }

@@ -1,6 +1,8 @@
 //! `POST /v1/sessions`: sign in with email and password, or with a pupil code (REQ-ACC-4).
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::Json;
 use homeroom_protocol::wire::{Me, SignInRequest, SignInResponse};
 use sqlx::Row;
@@ -20,8 +22,18 @@ const MAX_CREDENTIAL_CHARS: usize = 320;
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<Json<SignInResponse>, ServerError> {
+    let account = match &req {
+        SignInRequest::Password { email, .. } => email.trim().to_owned(),
+        SignInRequest::PupilCode { code, .. } => format!("code:{}", secret_hash(code.trim())),
+    };
+    // The peer address is there when served over TCP (absent for in-process requests).
+    let client = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    state.limits.sign_in(client, &account)?;
     let (row, device_id) = match &req {
         SignInRequest::Password {
             email,
