@@ -261,3 +261,23 @@ pub fn validate_award(awards: &[AwardTarget], note: Option<&str>) -> Result<(), 
     }
     Ok(())
 }
+
+/// A freshly issued parent code for one pupil (shown once; the server keeps only its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentCode {
+    pub pupil_id: String,
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new parent joins with the code the school gave them (REQ-ACC-2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemParentCode {
+    pub code: String,
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub device_id: Option<String>,
+}

@@ -52,6 +52,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/sessions"),
     ("POST", "/v1/push"),
     ("GET", "/v1/pull"),
+    ("POST", "/v1/pupils/{id}/parent-code"),
+    ("POST", "/v1/parent-codes/redeem"),
 ];
 
 /// The `/v1` API.
@@ -70,6 +72,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions", post(routes::session::sign_in))
         .route("/v1/push", post(routes::sync::push))
         .route("/v1/pull", get(routes::sync::pull))
+        .route("/v1/pupils/{id}/parent-code", post(routes::codes::issue))
+        .route("/v1/parent-codes/redeem", post(routes::codes::redeem))
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())

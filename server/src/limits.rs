@@ -15,10 +15,17 @@ pub const PER_CLIENT_PER_MINUTE: u32 = 60;
 /// Sign-in attempts allowed per account (email or code) per minute.
 pub const PER_ACCOUNT_PER_MINUTE: u32 = 10;
 
+/// Parent-code guesses allowed per client address per minute (the 61st is refused).
+pub const CODES_PER_CLIENT_PER_MINUTE: u32 = 60;
+/// Parent-code guesses allowed per minute in all (a school's codes, whoever guesses).
+pub const CODES_PER_MINUTE: u32 = 600;
+
 /// The server's guessing limits.
 pub struct Limits {
     per_client: DefaultKeyedRateLimiter<IpAddr>,
     per_account: DefaultKeyedRateLimiter<String>,
+    codes_per_client: DefaultKeyedRateLimiter<IpAddr>,
+    codes_overall: DefaultKeyedRateLimiter<()>,
 }
 
 impl Default for Limits {
@@ -26,6 +33,10 @@ impl Default for Limits {
         Limits {
             per_client: DefaultKeyedRateLimiter::keyed(per_minute(PER_CLIENT_PER_MINUTE)),
             per_account: DefaultKeyedRateLimiter::keyed(per_minute(PER_ACCOUNT_PER_MINUTE)),
+            codes_per_client: DefaultKeyedRateLimiter::keyed(per_minute(
+                CODES_PER_CLIENT_PER_MINUTE,
+            )),
+            codes_overall: DefaultKeyedRateLimiter::keyed(per_minute(CODES_PER_MINUTE)),
         }
     }
 }
@@ -45,6 +56,21 @@ impl Limits {
         self.per_account
             .check_key(&account.to_lowercase())
             .map_err(|n| too_many(n.wait_time_from(DefaultClock::default().now())))
+    }
+}
+
+impl Limits {
+    /// Counts one parent-code redemption attempt, per client address and overall.
+    pub fn redeem(&self, client: Option<IpAddr>) -> Result<(), ServerError> {
+        let now = || DefaultClock::default().now();
+        if let Some(ip) = client {
+            self.codes_per_client
+                .check_key(&ip)
+                .map_err(|n| too_many(n.wait_time_from(now())))?;
+        }
+        self.codes_overall
+            .check_key(&())
+            .map_err(|n| too_many(n.wait_time_from(now())))
     }
 }
 

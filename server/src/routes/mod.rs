@@ -1,4 +1,5 @@
 //! The HTTP routes, one module per resource.
 
+pub mod codes;
 pub mod session;
 pub mod sync;

@@ -1,0 +1,190 @@
+//! Parent codes (REQ-ACC-2, ACC-3): a class teacher issues one per pupil (a new one revokes the
+//! old); a parent redeems it once, before it expires, to join as that pupil's parent.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::{Duration, Utc};
+use homeroom_protocol::access::{can, Action, Target};
+use homeroom_protocol::codes::{self, CODE_VALID_DAYS, MAX_PARENTS_PER_PUPIL};
+use homeroom_protocol::wire::{Me, ParentCode, RedeemParentCode, SignInResponse};
+use ring::rand::{SecureRandom, SystemRandom};
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::auth::{create_session, hash_password, secret_hash, Caller};
+use crate::db::school_facts;
+use crate::error::ServerError;
+use crate::json::ApiJson;
+
+/// One answer for unknown, used, revoked and expired codes: a guesser learns nothing.
+const INVALID_CODE: &str = "this code is not valid: ask the school for a new one";
+
+/// `POST /v1/pupils/{id}/parent-code`: issues a new code and revokes any earlier one.
+#[tracing::instrument(skip_all)]
+pub async fn issue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(pupil_id): Path<String>,
+) -> Result<Json<ParentCode>, ServerError> {
+    let facts = school_facts(&state.db, &caller.school_id).await?;
+    can(
+        &facts,
+        Some(&caller.user_id),
+        Action::IssueParentCode,
+        &Target::Pupil(&pupil_id),
+    )
+    .map_err(|d| ServerError::Forbidden(d.to_string()))?;
+    let code = loop {
+        let mut raw = [0u8; 64];
+        SystemRandom::new()
+            .fill(&mut raw)
+            .map_err(|_| ServerError::Internal("no randomness".into()))?;
+        if let Some(c) = codes::from_random(&raw) {
+            break c;
+        }
+    };
+    let expires_at = Utc::now() + Duration::days(CODE_VALID_DAYS);
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("UPDATE parent_codes SET revoked = 1 WHERE pupil_id = ? AND used_at IS NULL")
+        .bind(&pupil_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO parent_codes (code_hash, pupil_id, issued_by, expires_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(secret_hash(&code))
+    .bind(&pupil_id)
+    .bind(&caller.user_id)
+    .bind(expires_at.to_rfc3339())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!("parent code issued");
+    Ok(Json(ParentCode {
+        pupil_id,
+        code,
+        expires_at,
+    }))
+}
+
+/// `POST /v1/parent-codes/redeem`: a new parent account linked to the code's pupil, signed in.
+#[tracing::instrument(skip_all)]
+pub async fn redeem(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+    ApiJson(req): ApiJson<RedeemParentCode>,
+) -> Result<Json<SignInResponse>, ServerError> {
+    let client = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    state.limits.redeem(client)?;
+    let code = codes::normalize(&req.code).map_err(|why| ServerError::field("code", why))?;
+    let email = req.email.trim().to_lowercase();
+    if email.len() > 320 || !email.contains('@') {
+        return Err(ServerError::field("email", "an email address is needed"));
+    }
+    if req.password.chars().count() < 10 || req.password.len() > 320 {
+        return Err(ServerError::field("password", "use at least 10 characters"));
+    }
+    let name = req.display_name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ServerError::field(
+            "display_name",
+            "a name of 1 to 100 characters",
+        ));
+    }
+    // A cheap read first: a wrong guess costs no password hashing (and answers fast).
+    let known = sqlx::query(
+        "SELECT 1 FROM parent_codes WHERE code_hash = ? AND revoked = 0 AND used_at IS NULL",
+    )
+    .bind(secret_hash(&code))
+    .fetch_optional(&state.db)
+    .await?;
+    if known.is_none() {
+        return Err(ServerError::field("code", INVALID_CODE));
+    }
+    let hash = {
+        let p = req.password.clone();
+        tokio::task::spawn_blocking(move || hash_password(&p))
+            .await
+            .map_err(|e| ServerError::Internal(format!("hash task: {e}")))??
+    };
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let row = sqlx::query(
+        "SELECT c.pupil_id, c.expires_at, p.school_id FROM parent_codes c JOIN pupils p ON p.id = c.pupil_id
+         WHERE c.code_hash = ? AND c.revoked = 0 AND c.used_at IS NULL AND p.class_id IS NOT NULL",
+    )
+    .bind(secret_hash(&code))
+    .fetch_optional(&mut *tx)
+    .await?;
+    // One answer for unknown, used, revoked and expired: a guesser learns nothing.
+    let invalid = || {
+        ServerError::field(
+            "code",
+            "this code is not valid: ask the school for a new one",
+        )
+    };
+    let row = row.ok_or_else(invalid)?;
+    let expires: String = row.try_get("expires_at")?;
+    let live = chrono::DateTime::parse_from_rfc3339(&expires)
+        .map(|t| t.with_timezone(&Utc) > Utc::now())
+        .unwrap_or(false);
+    if !live {
+        return Err(invalid());
+    }
+    let pupil_id: String = row.try_get("pupil_id")?;
+    let school_id: String = row.try_get("school_id")?;
+    let parents: i64 = sqlx::query("SELECT COUNT(*) AS n FROM parent_links WHERE pupil_id = ?")
+        .bind(&pupil_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    if parents as usize >= MAX_PARENTS_PER_PUPIL {
+        return Err(ServerError::Forbidden(
+            "this child already has two parents linked; a third needs the school admin's approval"
+                .into(),
+        ));
+    }
+    let taken = sqlx::query("SELECT 1 FROM users WHERE email = ?")
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(ServerError::field(
+            "email",
+            "this email already has an account: sign in first",
+        ));
+    }
+    let user_id = format!("parent-{}", uuid::Uuid::new_v4());
+    sqlx::query("INSERT INTO users (id, school_id, role, display_name, email, password_hash) VALUES (?, ?, 'parent', ?, ?, ?)")
+        .bind(&user_id)
+        .bind(&school_id)
+        .bind(name)
+        .bind(&email)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO parent_links (pupil_id, parent_id) VALUES (?, ?)")
+        .bind(&pupil_id)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE parent_codes SET used_at = ? WHERE code_hash = ?")
+        .bind(Utc::now().to_rfc3339())
+        .bind(secret_hash(&code))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let (token, expires_at) = create_session(&state.db, &user_id, req.device_id.as_deref()).await?;
+    tracing::info!("parent joined with a code");
+    Ok(Json(SignInResponse {
+        token,
+        expires_at,
+        me: Me {
+            user_id,
+            display_name: name.to_owned(),
+            role: homeroom_protocol::access::Role::Parent,
+            school_id,
+        },
+    }))
+}
