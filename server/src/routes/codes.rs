@@ -117,13 +117,7 @@ pub async fn redeem(
     .bind(secret_hash(&code))
     .fetch_optional(&mut *tx)
     .await?;
-    // One answer for unknown, used, revoked and expired: a guesser learns nothing.
-    let invalid = || {
-        ServerError::field(
-            "code",
-            "this code is not valid: ask the school for a new one",
-        )
-    };
+    let invalid = || ServerError::field("code", INVALID_CODE);
     let row = row.ok_or_else(invalid)?;
     let expires: String = row.try_get("expires_at")?;
     let live = chrono::DateTime::parse_from_rfc3339(&expires)
