@@ -2,8 +2,12 @@
 //! and never allocate beyond its limits (small limits keep each run fast).
 #![no_main]
 
-use homeroom_core::media::{prepare_photo_bytes, Limits, PhotoOptions};
+#[allow(dead_code, unused_imports)]
+#[path = "../../src/media/mod.rs"]
+mod media;
+
 use libfuzzer_sys::fuzz_target;
+use media::{prepare_photo_bytes, Limits, PhotoOptions};
 
 fuzz_target!(|data: &[u8]| {
     let opts = PhotoOptions {
