@@ -6,6 +6,7 @@ use std::time::Duration;
 use homeroom_protocol::wire::{
     ApiError, PullQuery, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse,
 };
+use homeroom_protocol::wire::{ParentCode, RedeemParentCode};
 use reqwest::{Client, RequestBuilder};
 use serde::de::DeserializeOwned;
 
@@ -47,6 +48,29 @@ impl Api {
             Err(CoreError::Server { status: 401, .. }) => Err(CoreError::InvalidCredentials),
             other => other,
         }
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn redeem_parent_code(
+        &self,
+        req: &RedeemParentCode,
+    ) -> Result<SignInResponse, CoreError> {
+        send(
+            self.http
+                .post(format!("{}/v1/parent-codes/redeem", self.base))
+                .json(req),
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn issue_parent_code(
+        &self,
+        token: &str,
+        pupil_id: &str,
+    ) -> Result<ParentCode, CoreError> {
+        let url = format!("{}/v1/pupils/{pupil_id}/parent-code", self.base);
+        send(self.http.post(url).bearer_auth(token)).await
     }
 
     #[tracing::instrument(skip_all, fields(writes = req.writes.len()))]

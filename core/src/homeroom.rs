@@ -179,8 +179,53 @@ impl Homeroom {
         })
     }
 
+    /// REQ-ACC-2: a parent joins with the code the school gave them and is signed in. The code
+    /// is checked here first with the shared rules, so a mistyped 0/O or 1/I is explained at once.
+    pub fn join_with_parent_code(
+        &self,
+        code: &str,
+        email: &str,
+        password: &str,
+        display_name: &str,
+    ) -> Result<Me, CoreError> {
+        let code = homeroom_protocol::codes::normalize(code)
+            .map_err(|why| CoreError::input("code", why))?;
+        let req = homeroom_protocol::wire::RedeemParentCode {
+            code,
+            email: email.to_owned(),
+            password: password.to_owned(),
+            display_name: display_name.to_owned(),
+            device_id: self.device_id.clone(),
+        };
+        let resp = self.runtime.block_on(self.api.redeem_parent_code(&req))?;
+        self.keep_session(resp)
+    }
+
+    /// Staff: a new parent code for a pupil (shown once; any earlier unused code stops working).
+    pub fn issue_parent_code(
+        &self,
+        pupil_id: &str,
+    ) -> Result<homeroom_protocol::wire::ParentCode, CoreError> {
+        let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
+        if let Some(dir) = self.directory_arc()? {
+            can(
+                &dir.facts,
+                Some(&session.me.user_id),
+                Action::IssueParentCode,
+                &Target::Pupil(pupil_id),
+            )?;
+        }
+        self.runtime
+            .block_on(self.api.issue_parent_code(&session.token, pupil_id))
+    }
+
     fn start_session(&self, req: SignInRequest) -> Result<Me, CoreError> {
         let resp = self.runtime.block_on(self.api.sign_in(&req))?;
+        self.keep_session(resp)
+    }
+
+    /// Stores a new session; another person's data on this device is wiped first (REQ-PRV-3).
+    fn keep_session(&self, resp: homeroom_protocol::wire::SignInResponse) -> Result<Me, CoreError> {
         let previous = self.me()?;
         if previous.as_ref().map(|m| &m.user_id) != Some(&resp.me.user_id) {
             // Another person on this device: nothing of the last one may remain (REQ-PRV-3).

@@ -224,3 +224,47 @@ async fn mistyped_expired_and_guessed_codes_are_refused_clearly() {
             >= 8
     );
 }
+
+#[test]
+fn through_the_core_a_teacher_issues_and_a_parent_joins_and_sees_their_child() {
+    use homeroom_core::CoreError;
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let tablet = homeroom_e2e::signed_in(&server.url(), &tmp.path().join("tablet"), "tA");
+    tablet.sync().unwrap();
+    let code = tablet.issue_parent_code("a2").unwrap().code;
+    // Support staff's core refuses before asking the server (REQ-ACC-2, ACC-7).
+    let support = homeroom_e2e::signed_in(&server.url(), &tmp.path().join("support"), "sA");
+    support.sync().unwrap();
+    assert!(matches!(
+        support.issue_parent_code("a2"),
+        Err(CoreError::NotAllowed(_))
+    ));
+
+    let phone = homeroom_e2e::device(&server.url(), &tmp.path().join("phone"));
+    // A mistyped look-alike is explained on the phone; nothing is sent.
+    let typo = format!("{}0", &code[..code.len() - 1]);
+    let err = phone
+        .join_with_parent_code(&typo, "new@example.test", "a long passphrase", "Kim")
+        .unwrap_err();
+    assert!(err.to_string().contains("no 0, O, 1, I or L"), "{err}");
+    let me = phone
+        .join_with_parent_code(
+            &code.to_lowercase(),
+            "new@example.test",
+            "a long passphrase",
+            "Kim",
+        )
+        .unwrap();
+    assert_eq!(me.display_name, "Kim");
+    tablet
+        .award_points(&["a2".into()], "classA-teamwork", Some("welcome"))
+        .unwrap();
+    tablet.sync().unwrap();
+    phone.sync().unwrap();
+    assert_eq!(
+        phone.points_for("a2").unwrap()[0].record.note.as_deref(),
+        Some("welcome")
+    );
+    assert!(phone.points_for("a1").is_err(), "nothing of other pupils");
+}

@@ -301,6 +301,26 @@ impl HomeroomClient {
         Ok(self.inner.sign_in_with_pupil_code(&code)?.into())
     }
 
+    /// A parent joins with the school's code and is signed in (the code is checked on the phone
+    /// first: a mistyped look-alike is explained without a round trip).
+    pub fn join_with_parent_code(
+        &self,
+        code: String,
+        email: String,
+        password: String,
+        display_name: String,
+    ) -> Result<Account, HomeroomError> {
+        Ok(self
+            .inner
+            .join_with_parent_code(&code, &email, &password, &display_name)?
+            .into())
+    }
+
+    /// Staff: issues a pupil's parent code, returned once as text to show or send.
+    pub fn issue_parent_code(&self, pupil_id: String) -> Result<String, HomeroomError> {
+        Ok(self.inner.issue_parent_code(&pupil_id)?.code)
+    }
+
     /// The signed-in person, if any.
     pub fn account(&self) -> Result<Option<Account>, HomeroomError> {
         Ok(self.inner.me()?.map(Into::into))
