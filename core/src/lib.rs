@@ -5,6 +5,7 @@ uniffi::setup_scaffolding!();
 
 pub mod api;
 pub mod backoff;
+pub mod consent;
 pub mod error;
 pub mod homeroom;
 pub mod media;
