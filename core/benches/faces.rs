@@ -1,7 +1,6 @@
 //! Detection time of the consent filter (issue 7, REQ-CON-2) per 1600x1200 and 4032x3024 JPEG, decode
-//! included, single thread. A measurement, not a check: ignored by default, run in release with
-//! `cargo test --release -p homeroom-core --test face_timing -- --ignored --nocapture`
-//! (needs HOMEROOM_FACE_MODEL and HOMEROOM_FACE_TESTSET like `face_accuracy`).
+//! included, single thread. A measurement, not a test: `cargo bench -p homeroom-core --bench faces`
+//! (needs HOMEROOM_FACE_MODEL and HOMEROOM_FACE_TESTSET like `core/tests/face_accuracy.rs`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -46,9 +45,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-#[test]
-#[ignore = "timing; run in release with --ignored --nocapture"]
-fn reports_detection_time_per_photo_decode_included_single_thread() {
+fn main() {
     let det = CenterFace::load(&env_path("HOMEROOM_FACE_MODEL")).expect("model");
     let group = env_path("HOMEROOM_FACE_TESTSET").join("dlib-faces/2008_007676.jpg");
     let src = decode_oriented(&group, 8192, 0, &Limits::default()).expect("decode");
