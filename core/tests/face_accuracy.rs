@@ -225,3 +225,53 @@ fn finds_no_face_in_generated_gradients_and_patterns_con2() {
         );
     }
 }
+
+/// `img` rotated 90° anticlockwise and saved as a JPEG whose EXIF orientation 6 says "turn clockwise to view",
+/// the way a phone held upright stores a landscape sensor image.
+fn sideways_jpeg_with_exif_orientation_6(img: &OrientedImage) -> Vec<u8> {
+    let (w, h) = (img.width as usize, img.height as usize);
+    let mut stored = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let (sx, sy) = (y, w - 1 - x); // stored is h wide, w high
+            let (d, s) = ((sy * h + sx) * 3, (y * w + x) * 3);
+            stored[d..d + 3].copy_from_slice(&img.rgb[s..s + 3]);
+        }
+    }
+    let mut plain = Vec::new();
+    jpeg_encoder::Encoder::new(&mut plain, 95)
+        .encode(&stored, h as u16, w as u16, jpeg_encoder::ColorType::Rgb)
+        .expect("encode");
+    let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+    exif.extend([0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]); // Orientation SHORT = 6
+    exif.extend([0, 0, 0, 0]);
+    let mut out = plain[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend(((exif.len() + 2) as u16).to_be_bytes());
+    out.extend(exif);
+    out.extend(&plain[2..]);
+    out
+}
+
+#[test]
+fn detects_on_the_exif_oriented_image_so_boxes_match_the_upright_photo_con2() {
+    let dir = testset().join("dlib-faces");
+    let text = std::fs::read_to_string(dir.join("testing.xml")).expect("reading dlib XML");
+    let (file, truth) = labelled(&text)
+        .into_iter()
+        .find(|(f, _)| f == "2008_007676.jpg")
+        .expect("2008_007676.jpg in testing.xml");
+    let upright = load(&dir.join(&file));
+    let jpeg = sideways_jpeg_with_exif_orientation_6(&upright);
+    let oriented =
+        homeroom_core::media::decode_oriented_bytes(&jpeg, MAX_EDGE, 0, &Limits::default())
+            .expect("decode");
+    assert_eq!(
+        (oriented.width, oriented.height),
+        (upright.width, upright.height),
+        "EXIF orientation applied"
+    );
+    let found = detector().detect(&oriented).expect("detection");
+    let (hit, false_alarms) = matches(&truth, &found);
+    assert_eq!((hit, false_alarms), (truth.len(), 0), "found {found:?}");
+}
