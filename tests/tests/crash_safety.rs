@@ -38,6 +38,11 @@ fn killed_mid_sync_loses_nothing_and_duplicates_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::fresh(&tmp.path().join("server"));
     let dir = tmp.path().join("tablet");
+    // The tablet is signed in and synced before the kills start: the kills are about awards,
+    // pushes and pulls (sign-in is rate-limited per account, as it should be).
+    let tablet = signed_in(&server.url(), &dir, "tA");
+    tablet.sync().unwrap();
+    drop(tablet);
     let bin = env!("CARGO_BIN_EXE_crash-device");
     let mut finished_early = 0;
     for _ in 0..kills {
