@@ -3,11 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::db::Db;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use homeroom_protocol::wire::MAX_BODY_BYTES;
-use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -19,14 +19,14 @@ use crate::routes;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: Db,
     /// Guessing limits, shared by every request of this server process.
     pub limits: std::sync::Arc<crate::limits::Limits>,
 }
 
 impl AppState {
     /// State over `db` with fresh limits.
-    pub fn new(db: SqlitePool) -> Self {
+    pub fn new(db: Db) -> Self {
         AppState {
             db,
             limits: Default::default(),
@@ -87,12 +87,12 @@ pub struct Bound {
     pub addr: SocketAddr,
     listener: TcpListener,
     app: Router,
-    db: SqlitePool,
+    db: Db,
 }
 
 impl Bound {
     /// The database, for background jobs started beside the server.
-    pub fn db(&self) -> SqlitePool {
+    pub fn db(&self) -> Db {
         self.db.clone()
     }
 

@@ -1,5 +1,6 @@
 //! Who is calling: password and pupil-code sign-in, and opaque bearer tokens stored only hashed.
 
+use crate::db::Db;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
@@ -8,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use homeroom_protocol::access::Role;
 use ring::digest::{digest, SHA256};
 use ring::rand::{SecureRandom, SystemRandom};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
 use crate::app::AppState;
 use crate::db::parse_role;
@@ -62,7 +63,7 @@ pub fn new_token() -> Result<String, ServerError> {
 
 /// Stores a new session for `user_id` and returns its token and expiry.
 pub async fn create_session(
-    pool: &SqlitePool,
+    pool: &Db,
     user_id: &str,
     device_id: Option<&str>,
 ) -> Result<(String, DateTime<Utc>), ServerError> {

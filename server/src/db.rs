@@ -9,9 +9,22 @@ use sqlx::{Row, SqlitePool};
 
 use crate::error::ServerError;
 
+/// The server's connection pool; every query goes through this alias so the backend can change
+/// in one place (SQL is written portably: `$1..$N` placeholders, no backend-specific syntax).
+pub type Db = SqlitePool;
+
+/// A transaction on [`Db`].
+pub type DbTx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
+/// Starts a transaction that holds the write lock from its first statement, so concurrent
+/// writers queue instead of failing when a read upgrades to a write.
+pub async fn write_tx(db: &Db) -> Result<DbTx<'static>, ServerError> {
+    Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+}
+
 /// Opens (creating if needed) the embedded SQLite database in `data_dir` and migrates it.
 #[tracing::instrument(skip_all)]
-pub async fn open(data_dir: &Path) -> Result<SqlitePool, ServerError> {
+pub async fn open(data_dir: &Path) -> Result<Db, ServerError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| ServerError::Internal(format!("create data dir: {e}")))?;
     let opts = SqliteConnectOptions::new()
@@ -48,7 +61,7 @@ pub fn role_name(role: Role) -> String {
 
 /// Loads every fact of one school that the access rules read (a school is small: hundreds of rows).
 #[tracing::instrument(skip(pool))]
-pub async fn school_facts(pool: &SqlitePool, school_id: &str) -> Result<SchoolFacts, ServerError> {
+pub async fn school_facts(pool: &Db, school_id: &str) -> Result<SchoolFacts, ServerError> {
     let mut facts = SchoolFacts::default();
     for row in sqlx::query(
         "SELECT id, role, school_id, pupil_id, messaging_removed FROM users WHERE school_id = ?",

@@ -1,10 +1,11 @@
 //! The slice of the school one person may see: names for their screens, facts for their rules.
 
+use crate::db::Db;
 use homeroom_protocol::access::{can, Action, SchoolFacts, Target};
 use homeroom_protocol::skills::SkillKind;
 use homeroom_protocol::wire::{ClassInfo, Directory, PupilInfo, SkillInfo};
 use ring::digest::{digest, SHA256};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
 use crate::auth::Caller;
 use crate::error::ServerError;
@@ -13,7 +14,7 @@ use crate::error::ServerError;
 /// (a parent sees their own children, never classmates: REQ-ACC-5).
 #[tracing::instrument(skip_all)]
 pub async fn for_caller(
-    pool: &SqlitePool,
+    pool: &Db,
     caller: &Caller,
     facts: &SchoolFacts,
 ) -> Result<Directory, ServerError> {

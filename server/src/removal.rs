@@ -2,14 +2,13 @@
 //! linger there), and a removal entry so devices that have it delete their copies.
 
 use homeroom_protocol::wire::Change;
-use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 use crate::error::ServerError;
 
 /// Deletes award `award_id` of `pupil_id` and logs the removal, inside the caller's transaction.
 pub async fn remove_award(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut crate::db::DbTx<'_>,
     school_id: &str,
     award_id: &Uuid,
     pupil_id: &str,

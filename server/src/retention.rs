@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use homeroom_protocol::retention::award_cutoff;
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 use uuid::Uuid;
 
 use crate::error::ServerError;
@@ -16,7 +17,7 @@ const BATCH: i64 = 500;
 
 /// Deletes every award made before the cut-off for `now`; returns how many.
 #[tracing::instrument(skip(pool))]
-pub async fn run_once(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, ServerError> {
+pub async fn run_once(pool: &Db, now: DateTime<Utc>) -> Result<u64, ServerError> {
     // Stored as RFC 3339 in UTC: the first 19 characters compare correctly as text.
     let cutoff = award_cutoff(now).format("%Y-%m-%dT%H:%M:%S").to_string();
     let mut removed = 0u64;
@@ -31,7 +32,7 @@ pub async fn run_once(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, Serv
         if rows.is_empty() {
             break;
         }
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::db::write_tx(pool).await?;
         for row in &rows {
             let id: String = row.try_get("id")?;
             let id: Uuid = id
@@ -51,7 +52,7 @@ pub async fn run_once(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, Serv
 }
 
 /// Runs the job now and then every `every`, for as long as the server runs.
-pub fn spawn(pool: SqlitePool, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(pool: Db, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {

@@ -1,8 +1,8 @@
 //! Seeds the fixture school of DESIGN.md (known passwords) for tests and the demo.
 
+use crate::db::Db;
 use homeroom_protocol::fixture;
 use homeroom_protocol::skills::{skill_id, SkillKind, DEFAULT_SKILLS};
-use sqlx::SqlitePool;
 
 use crate::auth::{hash_password, secret_hash};
 use crate::db::role_name;
@@ -10,7 +10,7 @@ use crate::error::ServerError;
 
 /// Inserts the fixture school unless it is already there; returns whether it seeded.
 #[tracing::instrument(skip_all)]
-pub async fn seed_fixture(pool: &SqlitePool) -> Result<bool, ServerError> {
+pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
     let present: Option<(String,)> = sqlx::query_as("SELECT id FROM schools WHERE id = ?")
         .bind(fixture::SCHOOL_ID)
         .fetch_optional(pool)

@@ -44,7 +44,7 @@ pub async fn issue(
         }
     };
     let expires_at = Utc::now() + Duration::days(CODE_VALID_DAYS);
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = crate::db::write_tx(&state.db).await?;
     sqlx::query("UPDATE parent_codes SET revoked = 1 WHERE pupil_id = ? AND used_at IS NULL")
         .bind(&pupil_id)
         .execute(&mut *tx)
@@ -109,7 +109,7 @@ pub async fn redeem(
             .await
             .map_err(|e| ServerError::Internal(format!("hash task: {e}")))??
     };
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = crate::db::write_tx(&state.db).await?;
     let row = sqlx::query(
         "SELECT c.pupil_id, c.expires_at, p.school_id FROM parent_codes c JOIN pupils p ON p.id = c.pupil_id
          WHERE c.code_hash = ? AND c.revoked = 0 AND c.used_at IS NULL AND p.class_id IS NOT NULL",

@@ -1,5 +1,6 @@
 //! `POST /v1/push` and `GET /v1/pull`: devices send their outbox and fetch what changed.
 
+use crate::db::Db;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::Utc;
@@ -9,7 +10,7 @@ use homeroom_protocol::wire::{
     PushRequest, PushResponse, RejectCode, WriteOp, WriteOutcome, WriteResult,
     MAX_CHANGES_PER_PAGE, MAX_WRITES_PER_PUSH,
 };
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::Row;
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -44,14 +45,14 @@ pub async fn push(
 
 /// Applies one write at most once: the change, its log entries and the client id commit together.
 async fn apply_write(
-    pool: &SqlitePool,
+    pool: &Db,
     caller: &Caller,
     facts: &SchoolFacts,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
     // Take the write lock first: a transaction that reads and then upgrades to writing fails
     // at once under concurrent pushes (busy_timeout does not cover the upgrade).
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = crate::db::write_tx(pool).await?;
     let client_id = write.client_id.to_string();
     if let Some(row) =
         sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = ?")
@@ -106,7 +107,7 @@ fn reject(code: RejectCode, reason: impl Into<String>) -> WriteOutcome {
 
 /// REQ-PTS-2: awards a skill to each named pupil, if the shared rules allow every one of them.
 async fn award(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut crate::db::DbTx<'_>,
     caller: &Caller,
     facts: &SchoolFacts,
     awards: &[AwardTarget],
@@ -201,7 +202,7 @@ async fn award(
 /// REQ-PTS-3: removes an award, if the shared rules let this person undo it, and logs the removal
 /// so every device that has it deletes it.
 async fn undo(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut crate::db::DbTx<'_>,
     caller: &Caller,
     facts: &SchoolFacts,
     award_id: &uuid::Uuid,
