@@ -3,6 +3,10 @@
 # EXIT trap must call umount_chroot. Sets SWIFT_PASSED/FAILED.
 swift_suite() {
   local dst="$SWIFT_ROOT/build/ios"
+  # One Swift build at a time per chroot (worktrees may share it through HOMEROOM_TOOLS); the lock
+  # is held until this process exits, so the caller's EXIT trap unmounts before the next one mounts.
+  exec 9>"$SWIFT_ROOT/.homeroom-swift.lock"
+  flock 9
   mount_chroot
   mkdir -p "$dst" "$SWIFT_ROOT/build/bin"
   rm -rf "$dst/Package.swift" "$dst/Sources" "$dst/Tests" "$dst/lib"
