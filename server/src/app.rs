@@ -39,6 +39,8 @@ impl AppState {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// A `postgres://` URL to keep the school's data in PostgreSQL instead of embedded SQLite.
+    pub database_url: Option<String>,
     pub seed_fixture: bool,
 }
 
@@ -113,7 +115,7 @@ impl Bound {
 
 /// Opens the database, seeds if asked, and binds the listen address (port 0 picks a free one).
 pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
-    let db = crate::db::open(&config.data_dir).await?;
+    let db = crate::db::open(&config.data_dir, config.database_url.as_deref()).await?;
     if config.seed_fixture {
         crate::seed::seed_fixture(&db).await?;
     }

@@ -71,7 +71,7 @@ pub async fn create_session(
     let now = Utc::now();
     let expires = now + Duration::days(SESSION_DAYS);
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(secret_hash(&token))
     .bind(user_id)
@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for Caller {
         // Looked up by hash: the comparison is an index lookup on a digest, not on the secret.
         let row = sqlx::query(
             "SELECT u.id, u.school_id, u.role, s.expires_at FROM sessions s
-             JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.revoked = 0",
+             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.revoked = 0",
         )
         .bind(secret_hash(token))
         .fetch_optional(&state.db)

@@ -34,6 +34,7 @@ impl TestServer {
             rt.block_on(async move {
                 let config = homeroom_server::Config {
                     listen: addr,
+                    database_url: test_database_url(&dir).await,
                     data_dir: dir,
                     seed_fixture: true,
                 };
@@ -86,6 +87,48 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The server's own database behind `data_dir`, for tests that inspect or age server rows.
+pub async fn server_db(data_dir: &Path) -> homeroom_server::db::Db {
+    let url = test_database_url(data_dir).await;
+    homeroom_server::db::open(data_dir, url.as_deref())
+        .await
+        .expect("open the server's database")
+}
+
+/// With `HOMEROOM_TEST_DATABASE_URL` set (scripts/test does, for its PostgreSQL pass), each
+/// server data directory gets its own PostgreSQL database, created on first use; otherwise the
+/// server keeps embedded SQLite in the directory.
+pub async fn test_database_url(data_dir: &Path) -> Option<String> {
+    use sqlx::Connection;
+    let base = std::env::var("HOMEROOM_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        data_dir.hash(&mut h);
+        h.finish()
+    };
+    let name = format!("homeroom_test_{digest:016x}");
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to the test PostgreSQL cluster");
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&mut admin)
+        .await
+        .expect("list test databases");
+    if exists.is_none() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+    }
+    let _ = admin.close().await;
+    let (root, _) = base.rsplit_once('/').expect("database URL has a path");
+    Some(format!("{root}/{name}"))
 }
 
 /// The at-rest key test devices use (a real app keeps 32 random bytes in the keystore).

@@ -44,7 +44,7 @@ pub async fn sign_in(
                 return Err(ServerError::InvalidCredentials);
             }
             let row = sqlx::query(
-                "SELECT id, display_name, role, school_id, password_hash FROM users WHERE email = ?",
+                "SELECT id, display_name, role, school_id, password_hash FROM users WHERE email = $1",
             )
             .bind(email.trim().to_lowercase())
             .fetch_optional(&state.db)
@@ -70,7 +70,7 @@ pub async fn sign_in(
                 return Err(ServerError::InvalidCredentials);
             }
             let row = sqlx::query(
-                "SELECT id, display_name, role, school_id FROM users WHERE pupil_code_hash = ?",
+                "SELECT id, display_name, role, school_id FROM users WHERE pupil_code_hash = $1",
             )
             .bind(secret_hash(code.trim().to_uppercase().as_str()))
             .fetch_optional(&state.db)
