@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::db::Db;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use homeroom_protocol::wire::MAX_BODY_BYTES;
 use tokio::net::TcpListener;
@@ -14,7 +14,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ServerError;
-use crate::routes;
+use crate::{audit, routes};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -56,6 +56,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/pull"),
     ("POST", "/v1/pupils/{id}/parent-code"),
     ("POST", "/v1/parent-codes/redeem"),
+    ("POST", "/v1/classes/{class_id}/pupils"),
+    ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
+    ("DELETE", "/v1/pupils/{id}"),
+    ("GET", "/v1/pupils/{id}/export"),
+    ("GET", "/v1/audit"),
 ];
 
 /// The `/v1` API.
@@ -76,6 +81,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pull", get(routes::sync::pull))
         .route("/v1/pupils/{id}/parent-code", post(routes::codes::issue))
         .route("/v1/parent-codes/redeem", post(routes::codes::redeem))
+        .route(
+            "/v1/classes/{class_id}/pupils",
+            post(routes::membership::add_pupil),
+        )
+        .route(
+            "/v1/classes/{class_id}/pupils/{pupil_id}",
+            delete(routes::membership::remove_pupil),
+        )
+        .route("/v1/pupils/{id}", delete(routes::pupils::erase))
+        .route("/v1/pupils/{id}/export", get(routes::pupils::export))
+        .route("/v1/audit", get(audit::list))
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())

@@ -89,6 +89,40 @@ impl Drop for TestServer {
     }
 }
 
+/// How many awards of `pupil` a device's cache file holds (asserting on the SQLite file, not
+/// only on the API: purges must reach the disk).
+pub fn cached_awards(device_dir: &Path, pupil: &str) -> i64 {
+    let conn = rusqlite::Connection::open(device_dir.join("homeroom-cache.sqlite3"))
+        .expect("open the device cache");
+    conn.query_row(
+        "SELECT COUNT(*) FROM awards WHERE pupil_id = ?1",
+        [pupil],
+        |r| r.get(0),
+    )
+    .expect("count cached awards")
+}
+
+/// A session token for a fixture person (`tA`, `H`, `pa1`…) straight from the HTTP API.
+pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
+    let v: serde_json::Value = http
+        .post(format!("{url}/v1/sessions"))
+        .json(&serde_json::json!({
+            "method": "password",
+            "email": format!("{}@greenfield.test", who.to_lowercase()),
+            "password": format!("{who}-password"),
+        }))
+        .send()
+        .await
+        .expect("sign-in request")
+        .json()
+        .await
+        .expect("sign-in answer");
+    v["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{who} signs in: {v}"))
+        .to_owned()
+}
+
 /// The server's own database behind `data_dir`, for tests that inspect or age server rows.
 pub async fn server_db(data_dir: &Path) -> homeroom_server::db::Db {
     let url = test_database_url(data_dir).await;

@@ -19,6 +19,19 @@ use crate::json::ApiJson;
 /// One answer for unknown, used, revoked and expired codes: a guesser learns nothing.
 const INVALID_CODE: &str = "this code is not valid: ask the school for a new one";
 
+/// A new random code from the unambiguous alphabet (~69 bits): parent codes and pupil codes.
+pub(crate) fn fresh_code() -> Result<String, ServerError> {
+    loop {
+        let mut raw = [0u8; 64];
+        SystemRandom::new()
+            .fill(&mut raw)
+            .map_err(|_| ServerError::Internal("no randomness".into()))?;
+        if let Some(c) = codes::from_random(&raw) {
+            return Ok(c);
+        }
+    }
+}
+
 /// `POST /v1/pupils/{id}/parent-code`: issues a new code and revokes any earlier one.
 #[tracing::instrument(skip_all)]
 pub async fn issue(
@@ -34,15 +47,7 @@ pub async fn issue(
         &Target::Pupil(&pupil_id),
     )
     .map_err(|d| ServerError::Forbidden(d.to_string()))?;
-    let code = loop {
-        let mut raw = [0u8; 64];
-        SystemRandom::new()
-            .fill(&mut raw)
-            .map_err(|_| ServerError::Internal("no randomness".into()))?;
-        if let Some(c) = codes::from_random(&raw) {
-            break c;
-        }
-    };
+    let code = fresh_code()?;
     let expires_at = Utc::now() + Duration::days(CODE_VALID_DAYS);
     let mut tx = crate::db::write_tx(&state.db).await?;
     sqlx::query("UPDATE parent_codes SET revoked = 1 WHERE pupil_id = $1 AND used_at IS NULL")
