@@ -4,6 +4,7 @@
 pub mod access;
 pub mod codes;
 pub mod consent;
+pub mod devices;
 pub mod fixture;
 pub mod membership;
 pub mod notify;

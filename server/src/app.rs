@@ -61,6 +61,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/pupils/{id}"),
     ("GET", "/v1/pupils/{id}/export"),
     ("GET", "/v1/audit"),
+    ("DELETE", "/v1/sessions/current"),
+    ("POST", "/v1/devices"),
+    ("GET", "/v1/devices"),
+    ("DELETE", "/v1/devices/{id}"),
 ];
 
 /// The `/v1` API.
@@ -92,6 +96,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pupils/{id}", delete(routes::pupils::erase))
         .route("/v1/pupils/{id}/export", get(routes::pupils::export))
         .route("/v1/audit", get(audit::list))
+        .route("/v1/sessions/current", delete(routes::session::sign_out))
+        .route(
+            "/v1/devices",
+            post(routes::devices::enrol).get(routes::devices::list),
+        )
+        .route("/v1/devices/{id}", delete(routes::devices::revoke))
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())

@@ -115,6 +115,19 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
                 .await?;
         }
     }
+    // Riverside's tablet carries the same test key: a key is looked up per school.
+    for (school, admin) in [(fixture::SCHOOL_ID, "H"), (fixture::OTHER_SCHOOL_ID, "X")] {
+        sqlx::query(
+            "INSERT INTO enrolled_devices (id, school_id, key_hash, label, enrolled_by, enrolled_at) VALUES ($1, $2, $3, 'test tablet', $4, $5)",
+        )
+        .bind(format!("{school}-test-tablet"))
+        .bind(school)
+        .bind(secret_hash(fixture::ENROLLED_TABLET_KEY))
+        .bind(admin)
+        .bind(chrono::Utc::now().to_rfc3339())
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

@@ -110,6 +110,7 @@ pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
             "method": "password",
             "email": format!("{}@greenfield.test", who.to_lowercase()),
             "password": format!("{who}-password"),
+            "device_id": fixture::ENROLLED_TABLET_KEY,
         }))
         .send()
         .await
@@ -173,7 +174,8 @@ pub fn device(server_url: &str, data_dir: &Path) -> Homeroom {
     Homeroom::open(Settings {
         server_url: server_url.to_owned(),
         data_dir: data_dir.to_owned(),
-        device_id: None,
+        // Every test device carries the fixture's enrolment key, so staff can sign in (ACC-6).
+        device_id: Some(fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: TEST_KEY.to_vec(),
         request_timeout: None,
     })

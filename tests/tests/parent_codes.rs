@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 async fn token(http: &Client, url: &str, email: &str, password: &str) -> String {
     let v: Value = http
         .post(format!("{url}/v1/sessions"))
-        .json(&json!({"method": "password", "email": email, "password": password}))
+        .json(&json!({"method": "password", "email": email, "password": password, "device_id": homeroom_protocol::fixture::ENROLLED_TABLET_KEY}))
         .send()
         .await
         .unwrap()

@@ -94,7 +94,7 @@ fn only_staff_of_the_pupils_class_may_undo() {
     let status = rt.block_on(async {
         let t: Value = http
             .post(format!("{url}/v1/sessions"))
-            .json(&json!({"method": "password", "email": "tb@greenfield.test", "password": "tB-password"}))
+            .json(&json!({"method": "password", "email": "tb@greenfield.test", "password": "tB-password", "device_id": homeroom_protocol::fixture::ENROLLED_TABLET_KEY}))
             .send()
             .await
             .unwrap()

@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per resource.
 
 pub mod codes;
+pub mod devices;
 pub mod membership;
 pub mod pupils;
 pub mod session;
