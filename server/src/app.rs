@@ -22,6 +22,8 @@ pub struct AppState {
     pub db: Db,
     /// Guessing limits, shared by every request of this server process.
     pub limits: std::sync::Arc<crate::limits::Limits>,
+    /// Wakes live event streams when a school's change log grows (REQ-OFF-3).
+    pub live: std::sync::Arc<crate::live::LiveHub>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
         AppState {
             db,
             limits: Default::default(),
+            live: Default::default(),
         }
     }
 }
@@ -61,6 +64,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/pupils/{id}"),
     ("GET", "/v1/pupils/{id}/export"),
     ("GET", "/v1/audit"),
+    ("GET", "/v1/events"),
     ("DELETE", "/v1/sessions/current"),
     ("POST", "/v1/devices"),
     ("GET", "/v1/devices"),
@@ -96,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pupils/{id}", delete(routes::pupils::erase))
         .route("/v1/pupils/{id}/export", get(routes::pupils::export))
         .route("/v1/audit", get(audit::list))
+        .route("/v1/events", get(crate::live::events))
         .route("/v1/sessions/current", delete(routes::session::sign_out))
         .route(
             "/v1/devices",
@@ -151,10 +156,13 @@ pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Internal(format!("local addr: {e}")))?;
+    let state = AppState::new(db.clone());
+    // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
+    let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
     Ok(Bound {
         addr,
         listener,
-        app: router(AppState::new(db.clone())),
+        app: router(state),
         db,
     })
 }

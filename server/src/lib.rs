@@ -9,6 +9,7 @@ pub mod directory;
 pub mod error;
 pub mod json;
 pub mod limits;
+pub mod live;
 pub mod removal;
 pub mod retention;
 pub mod routes;
