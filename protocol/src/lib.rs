@@ -5,6 +5,7 @@ pub mod access;
 pub mod codes;
 pub mod consent;
 pub mod fixture;
+pub mod messaging;
 pub mod notify;
 pub mod retention;
 pub mod skills;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::db::Db;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use homeroom_protocol::wire::MAX_BODY_BYTES;
 use tokio::net::TcpListener;
@@ -22,14 +22,22 @@ pub struct AppState {
     pub db: Db,
     /// Guessing limits, shared by every request of this server process.
     pub limits: std::sync::Arc<crate::limits::Limits>,
+    /// Where "now" comes from: messages are stamped and pushes planned with it (REQ-NOT-2).
+    pub clock: crate::clock::SharedClock,
 }
 
 impl AppState {
-    /// State over `db` with fresh limits.
+    /// State over `db` with fresh limits and the system clock.
     pub fn new(db: Db) -> Self {
+        Self::with_clock(db, std::sync::Arc::new(crate::clock::SystemClock))
+    }
+
+    /// State over `db` reading time from `clock`.
+    pub fn with_clock(db: Db, clock: crate::clock::SharedClock) -> Self {
         AppState {
             db,
             limits: Default::default(),
+            clock,
         }
     }
 }
@@ -54,6 +62,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/pull"),
     ("POST", "/v1/pupils/{id}/parent-code"),
     ("POST", "/v1/parent-codes/redeem"),
+    ("POST", "/v1/messages"),
+    ("PUT", "/v1/me/notify-settings"),
+    ("PUT", "/v1/me/push-device"),
+    ("GET", "/v1/threads/{id}/export"),
+    ("GET", "/v1/reports"),
+    ("POST", "/v1/users/{id}/messaging-warnings"),
+    ("POST", "/v1/users/{id}/messaging-removal"),
 ];
 
 /// The `/v1` API.
@@ -74,6 +89,25 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pull", get(routes::sync::pull))
         .route("/v1/pupils/{id}/parent-code", post(routes::codes::issue))
         .route("/v1/parent-codes/redeem", post(routes::codes::redeem))
+        .route("/v1/messages", post(routes::messages::send))
+        .route(
+            "/v1/me/notify-settings",
+            put(routes::messages::set_notify_settings),
+        )
+        .route(
+            "/v1/me/push-device",
+            put(routes::messages::register_push_device),
+        )
+        .route("/v1/threads/{id}/export", get(routes::messages::export))
+        .route("/v1/reports", get(routes::messages::reports))
+        .route(
+            "/v1/users/{id}/messaging-warnings",
+            post(routes::messages::warn),
+        )
+        .route(
+            "/v1/users/{id}/messaging-removal",
+            post(routes::messages::remove_messaging),
+        )
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
@@ -113,6 +147,14 @@ impl Bound {
 
 /// Opens the database, seeds if asked, and binds the listen address (port 0 picks a free one).
 pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
+    bind_with_clock(config, std::sync::Arc::new(crate::clock::SystemClock)).await
+}
+
+/// As [`bind`], reading time from `clock` (tests and the demo move it).
+pub async fn bind_with_clock(
+    config: &Config,
+    clock: crate::clock::SharedClock,
+) -> Result<Bound, ServerError> {
     let db = crate::db::open(&config.data_dir).await?;
     if config.seed_fixture {
         crate::seed::seed_fixture(&db).await?;
@@ -126,7 +168,7 @@ pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
     Ok(Bound {
         addr,
         listener,
-        app: router(AppState::new(db.clone())),
+        app: router(AppState::with_clock(db.clone(), clock)),
         db,
     })
 }

@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource.
 
 pub mod codes;
+pub mod messages;
 pub mod session;
 pub mod sync;
