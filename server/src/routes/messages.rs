@@ -191,7 +191,8 @@ async fn thread_messages(
     state: &AppState,
     thread_id: &Uuid,
 ) -> Result<Vec<crate::export::ExportedMessage>, ServerError> {
-    let rows: Vec<(
+    /// A message row and its read time.
+    type Row = (
         String,
         String,
         String,
@@ -200,7 +201,8 @@ async fn thread_messages(
         String,
         String,
         Option<String>,
-    )> = sqlx::query_as(concat!(
+    );
+    let rows: Vec<Row> = sqlx::query_as(concat!(
         "SELECT ",
         message_columns!(),
         ", m.read_at FROM messages m JOIN threads t ON t.id = m.thread_id
