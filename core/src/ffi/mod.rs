@@ -14,6 +14,9 @@ use crate::store::awards::CachedAward;
 use crate::views::ViewUpdate;
 use homeroom_protocol::wire::Directory;
 
+mod messaging;
+pub use messaging::*;
+
 /// How an app sets the core up.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct HomeroomConfig {
