@@ -430,3 +430,121 @@ fn composer_tells_the_parent_when_ms_khan_replies() {
     );
     assert!(pa1.routing_hint("Amira is off sick today").is_some());
 }
+
+// REQ-NOT-5, NOT-1: a teacher who opted in to previews sees the sender and latest text in the
+// digest; the hours they saved are the ones the server plans with.
+#[test]
+fn teacher_who_opted_in_sees_sender_and_latest_text_in_the_digest() {
+    use homeroom_protocol::messaging::{NotifySettings, PersonHours};
+    use homeroom_protocol::notify::{parse_time_zone, LockScreenPreview, StaffHours};
+    let w = World::new(WEDNESDAY_2130);
+    let ta = w.phone("tA");
+    ta.register_push_device("loopback", "tA-phone")
+        .expect("device");
+    let mut hours = StaffHours::new(parse_time_zone("Europe/London").expect("zone"));
+    hours.quiet.daily = Some(
+        homeroom_protocol::notify::DailySpan::new(
+            "18:00".parse().expect("time"),
+            "07:30".parse().expect("time"),
+        )
+        .expect("span"),
+    );
+    ta.set_notify_settings(&NotifySettings {
+        hours: PersonHours::Staff(hours),
+        lock_screen: LockScreenPreview::Full,
+    })
+    .expect("settings saved");
+    let pa1 = w.phone("pa1");
+    three_evening_messages(&w, &pa1);
+    w.clock.set(at("2026-03-05T07:30:00Z"));
+    let pushed = w.dispatch();
+    assert_eq!(
+        pushed.len(),
+        1,
+        "released at her own 07:30, not the default 08:00"
+    );
+    assert_eq!(pushed[0].title, "Sara Ahmed");
+    assert_eq!(pushed[0].body, "3 new · latest: Thank you!");
+}
+
+// REQ-NOT-3: a parent in Karachi with quiet hours 21:00–07:00 gets the teacher's 16:45 London
+// reply (21:45 in Karachi) at 07:00 Karachi time.
+#[test]
+fn parent_in_karachi_gets_an_evening_reply_at_0700_karachi_time() {
+    use homeroom_protocol::messaging::{NotifySettings, PersonHours};
+    use homeroom_protocol::notify::{parse_time_zone, DailySpan, ParentHours, QuietHours};
+    let w = World::new("2026-03-04T16:45:00Z");
+    let pa1 = w.phone("pa1");
+    pa1.register_push_device("loopback", "pa1-phone")
+        .expect("device");
+    pa1.set_notify_settings(&NotifySettings {
+        hours: PersonHours::Parent(ParentHours {
+            time_zone: parse_time_zone("Asia/Karachi").expect("zone"),
+            quiet: Some(QuietHours::nightly(
+                DailySpan::new("21:00".parse().expect("t"), "07:00".parse().expect("t"))
+                    .expect("span"),
+            )),
+        }),
+        lock_screen: Default::default(),
+    })
+    .expect("settings saved");
+    let ta = w.phone("tA");
+    ta.send_message("pa1", "Yes, PE is on Friday")
+        .expect("reply");
+    ta.sync().expect("sent");
+    assert!(w.dispatch().is_empty(), "21:45 in Karachi: held");
+    w.clock.set(at("2026-03-05T01:59:00Z"));
+    assert!(w.dispatch().is_empty());
+    w.clock.set(at("2026-03-05T02:00:00Z"));
+    let pushed = w.dispatch();
+    assert_eq!(pushed.len(), 1);
+    assert_eq!(
+        pushed[0].deliver_at,
+        at("2026-03-05T02:00:00Z"),
+        "07:00 in Karachi"
+    );
+    assert_eq!(pushed[0].body, "New message from school staff");
+    // The parent's composer names the teacher's zone (REQ-MSG-4).
+    pa1.sync().expect("directory with her own zone");
+    let hint = pa1
+        .composer_hint("tA", at("2026-03-05T02:00:00Z"))
+        .expect("hint");
+    assert!(hint
+        .reply_window
+        .expect("staff reply window")
+        .ends_with("(Europe/London time); usually within 24 hours"),);
+}
+
+// REQ-MSG-1, STO-6: the conversation list listener gets a snapshot, then only the change.
+#[test]
+fn conversation_list_listener_gets_a_snapshot_then_the_new_thread() {
+    use std::sync::Mutex;
+    let w = World::new("2026-03-04T10:00:00Z");
+    let ta = w.phone("tA");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let id = ta
+        .observe_threads(Arc::new(move |u| sink.lock().expect("lock").push(u)))
+        .expect("subscribed");
+    let pa1 = w.phone("pa1");
+    pa1.send_message("tA", "Hello").expect("sent");
+    pa1.sync().expect("pushed");
+    ta.sync().expect("pulled");
+    ta.unobserve(id);
+    let seen = seen.lock().expect("lock");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(matches!(&seen[0], homeroom_core::views::ViewUpdate::Snapshot(v) if v.is_empty()));
+    match &seen[1] {
+        homeroom_core::views::ViewUpdate::Changes {
+            inserted,
+            updated,
+            removed,
+        } => {
+            assert_eq!(inserted.len(), 1);
+            assert_eq!(inserted[0].other_name, "Sara Ahmed");
+            assert_eq!(inserted[0].unread, 1);
+            assert!(updated.is_empty() && removed.is_empty());
+        }
+        other => panic!("expected changes, got {other:?}"),
+    }
+}
