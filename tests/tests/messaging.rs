@@ -45,9 +45,7 @@ impl World {
             clock.clone(),
         );
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let db = rt
-            .block_on(homeroom_server::db::open(server.data_dir()))
-            .expect("same database");
+        let db = rt.block_on(homeroom_e2e::server_db(server.data_dir()));
         let receiver = PushReceiver::start();
         let senders = Senders::default().with(Arc::new(LoopbackSender::new(receiver.url())));
         World {
@@ -93,8 +91,13 @@ impl World {
         let u = fixture::user_by_id(who).expect("fixture person");
         let body = match u.pupil_code() {
             Some(code) => serde_json::json!({"method": "pupil_code", "code": code}),
+            // Staff sign in only from an enrolled device (REQ-ACC-6): the shared helper knows how.
             None => {
-                serde_json::json!({"method": "password", "email": u.email(), "password": u.password()})
+                return self.rt.block_on(homeroom_e2e::api_token(
+                    &reqwest::Client::new(),
+                    &self.server.url(),
+                    who,
+                ))
             }
         };
         self.rt.block_on(async {
