@@ -19,7 +19,7 @@ final class MessagingTests: XCTestCase {
 
     func device(_ name: String) throws -> HomeroomSession {
         try HomeroomSession(config: HomeroomConfig(
-            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: nil, atRestKey: testKey))
+            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: enrolledTabletKey, atRestKey: testKey))
     }
 
     func signedIn(_ name: String, as who: String) async throws -> HomeroomSession {

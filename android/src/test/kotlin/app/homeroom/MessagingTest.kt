@@ -31,7 +31,7 @@ class MessagingTest {
         tmp.deleteRecursively()
     }
 
-    private fun device(name: String) = Homeroom(HomeroomConfig(server.url, File(tmp, name).path, null, TEST_KEY))
+    private fun device(name: String) = Homeroom(HomeroomConfig(server.url, File(tmp, name).path, ENROLLED_TABLET_KEY, TEST_KEY))
 
     private suspend fun signedIn(name: String, who: String): Homeroom =
         device(name).also { it.signIn("${who.lowercase()}@greenfield.test", "$who-password"); it.sync() }
