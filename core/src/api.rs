@@ -146,7 +146,56 @@ impl Api {
     }
 }
 
+impl Api {
+    /// `PUT /v1/me/notify-settings` (REQ-NOT-1, NOT-3, NOT-5).
+    #[tracing::instrument(skip_all)]
+    pub async fn put_notify_settings(
+        &self,
+        token: &str,
+        settings: &homeroom_protocol::messaging::NotifySettings,
+    ) -> Result<homeroom_protocol::messaging::NotifySettings, CoreError> {
+        let url = format!("{}/v1/me/notify-settings", self.base);
+        send(self.http.put(url).bearer_auth(token).json(settings)).await
+    }
+
+    /// `PUT /v1/me/push-device`.
+    #[tracing::instrument(skip_all)]
+    pub async fn put_push_device(
+        &self,
+        token: &str,
+        device: &homeroom_protocol::wire::PushDevice,
+    ) -> Result<homeroom_protocol::wire::PushDevice, CoreError> {
+        let url = format!("{}/v1/me/push-device", self.base);
+        send(self.http.put(url).bearer_auth(token).json(device)).await
+    }
+
+    /// `GET /v1/threads/{id}/export` as text (REQ-MSG-6).
+    #[tracing::instrument(skip_all)]
+    pub async fn export_thread(
+        &self,
+        token: &str,
+        thread_id: &str,
+        format: &str,
+    ) -> Result<String, CoreError> {
+        let url = format!("{}/v1/threads/{thread_id}/export", self.base);
+        let body = send_raw(
+            self.http
+                .get(url)
+                .bearer_auth(token)
+                .query(&[("format", format)]),
+        )
+        .await?;
+        String::from_utf8(body).map_err(|e| CoreError::Protocol(e.to_string()))
+    }
+}
+
 async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, CoreError> {
+    let body = send_raw(req).await?;
+    serde_json::from_slice(&body).map_err(|e| CoreError::Protocol(e.to_string()))
+}
+
+/// Sends and returns the body of a successful answer; error bodies become typed errors.
+async fn send_raw(req: RequestBuilder) -> Result<Vec<u8>, CoreError> {
     let resp = req
         .send()
         .await
@@ -162,7 +211,7 @@ async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, CoreError> 
         .await
         .map_err(|e| CoreError::Offline(transport_reason(&e)))?;
     if status.is_success() {
-        return serde_json::from_slice(&body).map_err(|e| CoreError::Protocol(e.to_string()));
+        return Ok(body.to_vec());
     }
     let detail = serde_json::from_slice::<ApiError>(&body)
         .map(|e| e.message)

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::api::Api;
 use crate::backoff;
 use crate::error::{CoreError, StorageContext};
-use crate::store::{awards, kv, outbox, Store};
+use crate::store::{awards, kv, messages, outbox, Store};
 use crate::views::{Delivery, Differ, Keyed, ViewUpdate};
 
 /// Where the core keeps its files and which server it talks to.
@@ -64,9 +64,9 @@ struct Memo {
 
 /// The saved session: who is signed in and their bearer token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Session {
-    token: String,
-    me: Me,
+pub(crate) struct Session {
+    pub(crate) token: String,
+    pub(crate) me: Me,
 }
 
 /// What one sync did.
@@ -117,13 +117,15 @@ impl Keyed for awards::CachedAward {
 
 /// The client core.
 pub struct Homeroom {
-    store: Store,
-    api: Api,
-    runtime: tokio::runtime::Runtime,
+    pub(crate) store: Store,
+    pub(crate) api: Api,
+    pub(crate) runtime: tokio::runtime::Runtime,
     /// Prepared photos waiting to be uploaded, named by content hash.
     outgoing_dir: PathBuf,
     device_id: Option<String>,
     observers: Mutex<Vec<Arc<PointsSubscription>>>,
+    /// Thread list and thread subscriptions (REQ-MSG-1).
+    pub(crate) message_views: crate::messaging::views::MessageObservers,
     next_observer: AtomicU64,
     /// Serialises syncs: two at once would send the same outbox twice.
     sync_lock: Mutex<()>,
@@ -155,6 +157,7 @@ impl Homeroom {
             outgoing_dir: settings.data_dir.join("media").join("outgoing"),
             device_id: settings.device_id,
             observers: Mutex::new(Vec::new()),
+            message_views: Default::default(),
             next_observer: AtomicU64::new(1),
             sync_lock: Mutex::new(()),
             backoff: Mutex::new(Backoff::default()),
@@ -260,7 +263,7 @@ impl Homeroom {
         &self.api
     }
 
-    fn session(&self) -> Result<Option<Session>, CoreError> {
+    pub(crate) fn session(&self) -> Result<Option<Session>, CoreError> {
         if let Some(s) = &self.memo().session {
             return Ok(s.clone());
         }
@@ -279,7 +282,7 @@ impl Homeroom {
     }
 
     /// The directory, shared rather than copied: read on every award and every rule check.
-    fn directory_arc(&self) -> Result<Option<Arc<Directory>>, CoreError> {
+    pub(crate) fn directory_arc(&self) -> Result<Option<Arc<Directory>>, CoreError> {
         if let Some(d) = &self.memo().directory {
             return Ok(d.clone());
         }
@@ -368,7 +371,7 @@ impl Homeroom {
     }
 
     /// Notes a damaged cache so the next open rebuilds it (keeping the outbox), and passes `r` on.
-    fn checked<T>(&self, r: Result<T, CoreError>) -> Result<T, CoreError> {
+    pub(crate) fn checked<T>(&self, r: Result<T, CoreError>) -> Result<T, CoreError> {
         self.store.note_error_in(&r);
         r
     }
@@ -532,6 +535,7 @@ impl Homeroom {
         if !changed.is_empty() {
             self.notify(changed.into_iter().collect());
         }
+        self.refresh_message_views();
         self.record_attempt(&result);
         self.store.note_error_in(&result);
         if let Err(CoreError::Server { status: 401, .. }) = result {
@@ -652,6 +656,18 @@ impl Homeroom {
                             WriteOutcome::Rejected { .. } => awards::set_hidden(&tx, &ids, false)?,
                         }
                     }
+                    // REQ-MSG-1: a refused message is taken back; an accepted one stops pending.
+                    WriteOp::SendMessage { message_id, .. } => {
+                        if accepted {
+                            messages::confirm(&tx, message_id)?;
+                        } else {
+                            messages::delete(&tx, message_id)?;
+                        }
+                    }
+                    WriteOp::Announce {
+                        announcement_id, ..
+                    } => messages::settle_announcement(&tx, announcement_id, accepted)?,
+                    WriteOp::MarkThreadRead { .. } | WriteOp::ReportMessage { .. } => {}
                 }
                 match &result.outcome {
                     WriteOutcome::Accepted | WriteOutcome::AlreadyApplied => {
@@ -708,6 +724,11 @@ impl Homeroom {
                     Change::AwardRemoved { award_id, pupil_id } => {
                         awards::delete(&tx, &[award_id.to_string()])?;
                         changed.insert(pupil_id.clone());
+                    }
+                    Change::Message(m) => messages::upsert(&tx, self.store.sealer(), m, false)?,
+                    Change::MessageState(s) => messages::apply_state(&tx, s)?,
+                    Change::Announcement(a) => {
+                        messages::upsert_announcement(&tx, self.store.sealer(), a, false)?
                     }
                 }
             }
@@ -770,8 +791,14 @@ impl Homeroom {
         Ok(sub.id)
     }
 
+    /// A fresh id for any view subscription.
+    pub(crate) fn new_observer_id(&self) -> u64 {
+        self.next_observer.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// Stops an observer.
     pub fn unobserve(&self, id: u64) {
+        self.message_views.remove(id);
         self.observers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -792,15 +819,9 @@ impl Homeroom {
         for sub in subs {
             // Lost access reads as an empty view: everything is removed from the screen.
             let now = self.points_for(&sub.pupil_id).unwrap_or_default();
-            let change = sub
-                .differ
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .update(now);
-            if let Some(change) = change {
-                sub.delivery
-                    .send(change, |m| (sub.observer)(&sub.pupil_id, m));
-            }
+            crate::views::send_changes(&sub.differ, &sub.delivery, now, |m| {
+                (sub.observer)(&sub.pupil_id, m)
+            });
         }
     }
 }
@@ -815,5 +836,9 @@ fn empty_directory(me: &Me) -> Directory {
         pupils: Vec::new(),
         skills: Vec::new(),
         facts: Default::default(),
+        people: Vec::new(),
+        hours: Default::default(),
+        working_hours: Default::default(),
+        lock_screen: Default::default(),
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod homeroom;
 pub mod live;
 pub mod media;
+pub mod messaging;
 pub mod store;
 pub mod views;
 

@@ -107,6 +107,22 @@ impl<M> Delivery<M> {
     }
 }
 
+/// Diffs `items` against what a subscriber last saw and delivers the change, if there is one.
+pub fn send_changes<T: Keyed + Clone + PartialEq>(
+    differ: &Mutex<Differ<T>>,
+    delivery: &Delivery<ViewUpdate<T>>,
+    items: Vec<T>,
+    deliver: impl Fn(ViewUpdate<T>),
+) {
+    let change = differ
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .update(items);
+    if let Some(change) = change {
+        delivery.send(change, deliver);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod devices;
 pub mod fixture;
 pub mod membership;
+pub mod messaging;
 pub mod notify;
 pub mod retention;
 pub mod skills;

@@ -86,6 +86,28 @@ pub enum WriteOp {
     },
     /// REQ-PTS-3: staff of the pupil's class take an award back; it disappears everywhere.
     UndoAward { award_id: Uuid },
+    /// REQ-MSG-1: a text message to a parent or a staff member of a shared class; the thread is
+    /// the pair's one thread (`messaging::thread_id`).
+    SendMessage {
+        message_id: Uuid,
+        to: String,
+        body: String,
+    },
+    /// REQ-MSG-1: the reader has seen every message of the thread sent to them.
+    MarkThreadRead { thread_id: Uuid },
+    /// REQ-MSG-3: a one-way announcement to every parent of a class, by its class teacher.
+    Announce {
+        announcement_id: Uuid,
+        class_id: String,
+        body: String,
+    },
+    /// REQ-MSG-5: a recipient reports a message; leaders are told at once.
+    ReportMessage {
+        report_id: Uuid,
+        message_id: Uuid,
+        #[serde(default)]
+        reason: Option<String>,
+    },
 }
 
 /// One pupil of an award action and the id of the award made for them.
@@ -168,6 +190,96 @@ pub enum Change {
         award_id: Uuid,
         pupil_id: String,
     },
+    /// A message of a thread this person is in (REQ-MSG-1).
+    Message(MessageRecord),
+    /// A message reached its recipient's device or was read (REQ-MSG-1).
+    MessageState(MessageState),
+    /// A class announcement (REQ-MSG-3).
+    Announcement(AnnouncementRecord),
+}
+
+/// One message of a 1:1 thread between a parent and a staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub id: Uuid,
+    pub thread_id: Uuid,
+    pub parent_id: String,
+    pub staff_id: String,
+    pub sender_id: String,
+    pub body: String,
+    /// The server's clock when it accepted the message.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Delivery and read state of one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageState {
+    pub message_id: Uuid,
+    pub thread_id: Uuid,
+    pub parent_id: String,
+    pub staff_id: String,
+    #[serde(default)]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A one-way class announcement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnouncementRecord {
+    pub id: Uuid,
+    pub class_id: String,
+    pub sender_id: String,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A person as the apps name them (thread lists, composer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonInfo {
+    pub id: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// `PUT /v1/me/push-device`: where this person's pushes go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushDevice {
+    /// `apns` or `fcm` (or `loopback` in tests and the demo).
+    pub platform: String,
+    pub token: String,
+}
+
+/// `POST /v1/messages`: one message sent directly (the outbox path is `WriteOp::SendMessage`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageRequest {
+    pub message_id: Uuid,
+    pub to: String,
+    pub body: String,
+}
+
+/// A leader's action on a parent's messaging (REQ-MSG-5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationRequest {
+    pub reason: String,
+}
+
+/// A reported message with its thread, as leaders see it (REQ-MSG-5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageReport {
+    pub id: Uuid,
+    pub reporter_id: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    pub reported_at: DateTime<Utc>,
+    pub message: MessageRecord,
+    /// The whole thread, oldest first, for context.
+    pub thread: Vec<MessageRecord>,
+    /// Warnings this message's sender has had so far.
+    pub sender_warnings: u32,
 }
 
 /// A point awarded (or deducted) to one pupil.
@@ -195,6 +307,19 @@ pub struct Directory {
     pub skills: Vec<SkillInfo>,
     /// The slice of the school's facts the shared rules need on this device (REQ-ACC-7).
     pub facts: SchoolFacts,
+    /// Names of the people in `facts` (REQ-MSG-1: thread lists and composer).
+    #[serde(default)]
+    pub people: Vec<PersonInfo>,
+    /// This person's own notification settings and the hours of those they may message
+    /// (REQ-MSG-4, NOT-2: the device plans with the same hours as the server).
+    #[serde(default)]
+    pub hours: std::collections::BTreeMap<String, crate::messaging::PersonHours>,
+    /// The school's working hours (REQ-NOT-1).
+    #[serde(default)]
+    pub working_hours: crate::notify::WorkingHours,
+    /// What this person's locked screen may show (REQ-NOT-5).
+    #[serde(default)]
+    pub lock_screen: crate::notify::LockScreenPreview,
 }
 
 /// A class as the apps show it.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::db::Db;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use homeroom_protocol::wire::MAX_BODY_BYTES;
 use tokio::net::TcpListener;
@@ -24,15 +24,23 @@ pub struct AppState {
     pub limits: std::sync::Arc<crate::limits::Limits>,
     /// Wakes live event streams when a school's change log grows (REQ-OFF-3).
     pub live: std::sync::Arc<crate::live::LiveHub>,
+    /// Where "now" comes from: messages are stamped and pushes planned with it (REQ-NOT-2).
+    pub clock: crate::clock::SharedClock,
 }
 
 impl AppState {
-    /// State over `db` with fresh limits.
+    /// State over `db` with fresh limits and the system clock.
     pub fn new(db: Db) -> Self {
+        Self::with_clock(db, std::sync::Arc::new(crate::clock::SystemClock))
+    }
+
+    /// State over `db` reading time from `clock`.
+    pub fn with_clock(db: Db, clock: crate::clock::SharedClock) -> Self {
         AppState {
             db,
             limits: Default::default(),
             live: Default::default(),
+            clock,
         }
     }
 }
@@ -59,6 +67,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/pull"),
     ("POST", "/v1/pupils/{id}/parent-code"),
     ("POST", "/v1/parent-codes/redeem"),
+    ("POST", "/v1/messages"),
+    ("PUT", "/v1/me/notify-settings"),
+    ("PUT", "/v1/me/push-device"),
+    ("GET", "/v1/threads/{id}/export"),
+    ("GET", "/v1/reports"),
+    ("POST", "/v1/users/{id}/messaging-warnings"),
+    ("POST", "/v1/users/{id}/messaging-removal"),
     ("POST", "/v1/classes/{class_id}/pupils"),
     ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
     ("DELETE", "/v1/pupils/{id}"),
@@ -89,6 +104,25 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pull", get(routes::sync::pull))
         .route("/v1/pupils/{id}/parent-code", post(routes::codes::issue))
         .route("/v1/parent-codes/redeem", post(routes::codes::redeem))
+        .route("/v1/messages", post(routes::messages::send))
+        .route(
+            "/v1/me/notify-settings",
+            put(routes::messages::set_notify_settings),
+        )
+        .route(
+            "/v1/me/push-device",
+            put(routes::messages::register_push_device),
+        )
+        .route("/v1/threads/{id}/export", get(routes::messages::export))
+        .route("/v1/reports", get(routes::messages::reports))
+        .route(
+            "/v1/users/{id}/messaging-warnings",
+            post(routes::messages::warn),
+        )
+        .route(
+            "/v1/users/{id}/messaging-removal",
+            post(routes::messages::remove_messaging),
+        )
         .route(
             "/v1/classes/{class_id}/pupils",
             post(routes::membership::add_pupil),
@@ -146,6 +180,14 @@ impl Bound {
 
 /// Opens the database, seeds if asked, and binds the listen address (port 0 picks a free one).
 pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
+    bind_with_clock(config, std::sync::Arc::new(crate::clock::SystemClock)).await
+}
+
+/// As [`bind`], reading time from `clock` (tests and the demo move it).
+pub async fn bind_with_clock(
+    config: &Config,
+    clock: crate::clock::SharedClock,
+) -> Result<Bound, ServerError> {
     let db = crate::db::open(&config.data_dir, config.database_url.as_deref()).await?;
     if config.seed_fixture {
         crate::seed::seed_fixture(&db).await?;
@@ -156,7 +198,7 @@ pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Internal(format!("local addr: {e}")))?;
-    let state = AppState::new(db.clone());
+    let state = AppState::with_clock(db.clone(), clock);
     // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
     let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
     Ok(Bound {

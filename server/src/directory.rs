@@ -44,9 +44,21 @@ pub async fn for_caller(
             slice.classes.insert((*c).clone(), cf.clone());
         }
     }
+    let caller_is_staff = facts
+        .users
+        .get(&caller.user_id)
+        .is_some_and(|u| u.role.is_staff());
     for p in &pupil_ids {
         if let Some(pf) = facts.pupils.get(*p) {
             slice.pupils.insert((*p).clone(), pf.clone());
+            // Staff message their pupils' parents (REQ-MSG-1): the rules on the phone need them.
+            if caller_is_staff {
+                for id in &pf.parent_ids {
+                    if let Some(u) = facts.users.get(id) {
+                        slice.users.insert(id.clone(), u.clone());
+                    }
+                }
+            }
         }
     }
 
@@ -101,6 +113,35 @@ pub async fn for_caller(
             class_id: row.try_get("class_id")?,
         });
     }
+    let mut people = Vec::new();
+    for id in slice.users.keys() {
+        let row = sqlx::query("SELECT display_name, role FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+        people.push(homeroom_protocol::wire::PersonInfo {
+            id: id.clone(),
+            display_name: row.try_get("display_name")?,
+            role: crate::db::parse_role(row.try_get::<&str, _>("role")?)?,
+        });
+    }
+    // Own hours, and the hours of everyone this person may message (REQ-MSG-4, NOT-2).
+    let hour_ids: Vec<String> = slice
+        .users
+        .keys()
+        .filter(|u| {
+            *u == &caller.user_id
+                || can(facts, me, Action::ReadQuietHours, &Target::User(u)).is_ok()
+        })
+        .cloned()
+        .collect();
+    let tz = crate::push::schedule::school_time_zone(pool, &caller.school_id).await?;
+    let settings = crate::push::schedule::settings_for(pool, facts, tz, &hour_ids).await?;
+    let lock_screen = settings
+        .get(&caller.user_id)
+        .map(|s| s.lock_screen)
+        .unwrap_or_default();
+    let hours = settings.into_iter().map(|(k, v)| (k, v.hours)).collect();
     let mut dir = Directory {
         version: String::new(),
         school_id: caller.school_id.clone(),
@@ -109,6 +150,10 @@ pub async fn for_caller(
         pupils,
         skills,
         facts: slice,
+        people,
+        hours,
+        working_hours: Default::default(),
+        lock_screen,
     };
     let bytes = serde_json::to_vec(&dir).map_err(|e| ServerError::Internal(e.to_string()))?;
     dir.version = digest(&SHA256, &bytes)

@@ -4,15 +4,19 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod db;
 pub mod directory;
 pub mod error;
+pub mod export;
 pub mod json;
 pub mod limits;
 pub mod live;
+pub mod messaging;
+pub mod push;
 pub mod removal;
 pub mod retention;
 pub mod routes;
 pub mod seed;
 
-pub use app::{bind, Config};
+pub use app::{bind, bind_with_clock, Config};

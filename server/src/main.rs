@@ -100,6 +100,20 @@ async fn run() -> ExitCode {
     // REQ-PTS-7: expired awards are deleted hourly (and at start).
     let _retention =
         homeroom_server::retention::spawn(bound.db(), std::time::Duration::from_secs(3600));
+    // REQ-NOT-2: due notifications and digests are pushed every 30 s.
+    let senders = match homeroom_server::push::senders_from_env() {
+        Ok(s) => std::sync::Arc::new(s),
+        Err(e) => {
+            eprintln!("homeroom-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _dispatcher = homeroom_server::push::dispatch::spawn(
+        bound.db(),
+        senders,
+        std::sync::Arc::new(homeroom_server::clock::SystemClock),
+        std::time::Duration::from_secs(30),
+    );
     match bound.serve(termination()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -2,6 +2,7 @@
 //! their own data directories — no mocks of our own parts.
 
 pub mod fault_proxy;
+pub mod push_receiver;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,19 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server over `data_dir` seeded with the fixture school, on `addr` (port 0: any).
     pub fn start(data_dir: &Path, addr: SocketAddr) -> TestServer {
+        Self::start_with_clock(
+            data_dir,
+            addr,
+            std::sync::Arc::new(homeroom_server::clock::SystemClock),
+        )
+    }
+
+    /// As [`TestServer::start`], reading time from `clock` (quiet hours end to end, REQ-NOT-2).
+    pub fn start_with_clock(
+        data_dir: &Path,
+        addr: SocketAddr,
+        clock: homeroom_server::clock::SharedClock,
+    ) -> TestServer {
         let (tx_addr, rx_addr) = mpsc::channel();
         let (tx_stop, rx_stop) = tokio::sync::oneshot::channel::<()>();
         let dir = data_dir.to_owned();
@@ -38,7 +52,9 @@ impl TestServer {
                     data_dir: dir,
                     seed_fixture: true,
                 };
-                let bound = homeroom_server::bind(&config).await.expect("server binds");
+                let bound = homeroom_server::bind_with_clock(&config, clock)
+                    .await
+                    .expect("server binds");
                 tx_addr.send(bound.addr).expect("report address");
                 bound
                     .serve(async {
@@ -60,6 +76,11 @@ impl TestServer {
     /// Starts a fresh server on any free loopback port.
     pub fn fresh(data_dir: &Path) -> TestServer {
         Self::start(data_dir, "127.0.0.1:0".parse().expect("loopback"))
+    }
+
+    /// The server's data directory (tests open the same database to drive the push dispatcher).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     pub fn url(&self) -> String {

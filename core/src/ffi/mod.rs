@@ -17,6 +17,9 @@ mod live;
 use homeroom_protocol::wire::Directory;
 pub use live::LiveMode;
 
+mod messaging;
+pub use messaging::*;
+
 /// How an app sets the core up.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct HomeroomConfig {

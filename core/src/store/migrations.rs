@@ -36,6 +36,28 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: undo (REQ-PTS-3) hides an award until the server agrees, and shows it again if not.
     "ALTER TABLE awards ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;",
+    // 3: messaging (issue 8, REQ-MSG-1..3): bodies sealed at rest; pending until the server has it.
+    "CREATE TABLE messages (
+         id TEXT PRIMARY KEY,
+         thread_id TEXT NOT NULL,
+         parent_id TEXT NOT NULL,
+         staff_id TEXT NOT NULL,
+         sender_id TEXT NOT NULL,
+         body BLOB NOT NULL,
+         sent_at TEXT NOT NULL,
+         delivered_at TEXT,
+         read_at TEXT,
+         pending INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX messages_thread ON messages(thread_id, sent_at);
+     CREATE TABLE announcements (
+         id TEXT PRIMARY KEY,
+         class_id TEXT NOT NULL,
+         sender_id TEXT NOT NULL,
+         body BLOB NOT NULL,
+         sent_at TEXT NOT NULL,
+         pending INTEGER NOT NULL DEFAULT 0
+     );",
 ];
 
 /// Brings the schema up to date; a cache from a newer app version is refused, not guessed at.

@@ -4,6 +4,7 @@
 
 pub mod awards;
 pub mod kv;
+pub mod messages;
 pub mod migrations;
 pub mod outbox;
 pub mod seal;
@@ -183,7 +184,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction().ctx("starting the wipe")?;
         tx.execute_batch(
-            "DELETE FROM awards; DELETE FROM outbox; DELETE FROM rejected_writes;
+            "DELETE FROM awards; DELETE FROM messages; DELETE FROM announcements; DELETE FROM outbox; DELETE FROM rejected_writes;
              DELETE FROM kv WHERE key <> 'key_check';",
         )
         .ctx("wiping the cache")?;

@@ -75,6 +75,60 @@ public final class HomeroomSession: @unchecked Sendable {
         try await run { Int(try self.client.pendingWrites()) }
     }
 
+    // MARK: messaging (REQ-MSG-1..7, NOT-1..5)
+
+    /// Sends a text message: shown at once as pending, sent on the next `sync()`. A pupil's attempt
+    /// throws `HomeroomError.NotAllowed` before anything is queued (REQ-MSG-2).
+    @discardableResult
+    public func sendMessage(to: String, body: String) async throws -> Message {
+        try await run { try self.client.sendMessage(to: to, body: body) }
+    }
+
+    public func conversations() async throws -> [Conversation] {
+        try await run { try self.client.conversations() }
+    }
+
+    public func messages(threadId: String) async throws -> [Message] {
+        try await run { try self.client.messages(threadId: threadId) }
+    }
+
+    public func conversation(with otherId: String) async throws -> String {
+        try await run { try self.client.conversationWith(otherId: otherId) }
+    }
+
+    public func markConversationRead(threadId: String) async throws {
+        try await run { try self.client.markConversationRead(threadId: threadId) }
+    }
+
+    @discardableResult
+    public func announce(classId: String, body: String) async throws -> Announcement {
+        try await run { try self.client.announce(classId: classId, body: body) }
+    }
+
+    public func reportMessage(id: String, reason: String? = nil) async throws {
+        try await run { try self.client.reportMessage(messageId: id, reason: reason) }
+    }
+
+    /// "Ms Khan replies 08:00–08:30 and 15:30–17:00 on school days; usually within 24 hours".
+    public func composerHints(to: String) async throws -> ComposerHints {
+        try await run { try self.client.composerHints(to: to) }
+    }
+
+    /// On-device only: a hint to contact the office for appointments, attendance or SEND.
+    public func officeHint(draft: String) -> OfficeHint? {
+        client.officeHint(draft: draft)
+    }
+
+    /// Local notifications to show now or schedule with UNUserNotificationCenter (REQ-NOT-2).
+    public func planNotifications(now: Date = Date()) async throws -> [LocalNotification] {
+        try await run { try self.client.planNotifications(now: now) }
+    }
+
+    /// Registers the APNs device token so the server's pushes reach this device.
+    public func registerPushToken(_ token: String) async throws {
+        try await run { try self.client.registerPushDevice(platform: "apns", token: token) }
+    }
+
     /// A pupil's points: the cached state at once, then the new state after every change. The core
     /// sends a snapshot and then only diffs (by award id); this applies them.
     public func pointsUpdates(for pupilId: String) -> AsyncThrowingStream<PupilPoints, Error> {

@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod devices;
 pub mod membership;
+pub mod messages;
 pub mod pupils;
 pub mod session;
 pub mod sync;

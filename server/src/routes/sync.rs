@@ -1,6 +1,5 @@
 //! `POST /v1/push` and `GET /v1/pull`: devices send their outbox and fetch what changed.
 
-use crate::db::Db;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::Utc;
@@ -18,6 +17,7 @@ use crate::db::school_facts;
 use crate::directory;
 use crate::error::ServerError;
 use crate::json::ApiJson;
+use crate::messaging;
 
 #[tracing::instrument(skip_all, fields(writes = req.writes.len()))]
 pub async fn push(
@@ -34,7 +34,7 @@ pub async fn push(
     let facts = school_facts(&state.db, &caller.school_id).await?;
     let mut results = Vec::with_capacity(req.writes.len());
     for write in &req.writes {
-        let outcome = apply_write(&state.db, &caller, &facts, write).await?;
+        let outcome = apply_write(&state, &caller, &facts, write).await?;
         results.push(WriteResult {
             client_id: write.client_id,
             outcome,
@@ -50,12 +50,13 @@ pub async fn push(
 }
 
 /// Applies one write at most once: the change, its log entries and the client id commit together.
-async fn apply_write(
-    pool: &Db,
+pub(crate) async fn apply_write(
+    state: &AppState,
     caller: &Caller,
     facts: &SchoolFacts,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
+    let pool = &state.db;
     // Take the write lock first: a transaction that reads and then upgrades to writing fails
     // at once under concurrent pushes (busy_timeout does not cover the upgrade).
     let mut tx = crate::db::write_tx(pool).await?;
@@ -88,6 +89,15 @@ async fn apply_write(
             ..
         } => award(&mut tx, caller, facts, awards, skill_id, note.as_deref()).await?,
         WriteOp::UndoAward { award_id } => undo(&mut tx, caller, facts, award_id).await?,
+        op => {
+            let ctx = messaging::Ctx {
+                db: pool,
+                caller,
+                facts,
+                now: state.clock.now(),
+            };
+            apply_messaging(&ctx, &mut tx, op).await?
+        }
     };
     let stored =
         serde_json::to_string(&outcome).map_err(|e| ServerError::Internal(e.to_string()))?;
@@ -102,6 +112,37 @@ async fn apply_write(
     .await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// The messaging writes (REQ-MSG-1..3, MSG-5).
+async fn apply_messaging(
+    ctx: &messaging::Ctx<'_>,
+    tx: &mut crate::db::DbTx<'_>,
+    op: &WriteOp,
+) -> Result<WriteOutcome, ServerError> {
+    match op {
+        WriteOp::SendMessage {
+            message_id,
+            to,
+            body,
+        } => messaging::send_message(ctx, tx, *message_id, to, body).await,
+        WriteOp::MarkThreadRead { thread_id } => {
+            messaging::mark_thread_read(ctx, tx, thread_id).await
+        }
+        WriteOp::Announce {
+            announcement_id,
+            class_id,
+            body,
+        } => messaging::announce(ctx, tx, *announcement_id, class_id, body).await,
+        WriteOp::ReportMessage {
+            report_id,
+            message_id,
+            reason,
+        } => messaging::report(ctx, tx, *report_id, message_id, reason.as_deref()).await,
+        WriteOp::AwardPoints { .. } | WriteOp::UndoAward { .. } => Err(ServerError::Internal(
+            "award writes are applied before messaging".into(),
+        )),
+    }
 }
 
 fn reject(code: RejectCode, reason: impl Into<String>) -> WriteOutcome {
@@ -258,26 +299,60 @@ pub async fn pull(
     let has_more = rows.len() > MAX_CHANGES_PER_PAGE;
     let mut cursor = q.since;
     let mut changes = Vec::new();
+    let mut delivered = Vec::new();
+    let me = caller.user_id.as_str();
+    // REQ-MSG-2: a pupil's pull carries no message, whatever the log holds.
+    let reads_threads = can(&facts, Some(me), Action::ReadThreads, &Target::User(me)).is_ok();
     for row in rows.iter().take(MAX_CHANGES_PER_PAGE) {
         cursor = row.try_get::<i64, _>("seq")? as u64;
+        let kind: String = row.try_get("kind")?;
         let pupil: Option<String> = row.try_get("pupil_id")?;
-        // Every change is filtered by the shared rules: REQ-PTS-5, ACC-5.
-        let visible = match pupil.as_deref() {
-            Some(p) => can(
-                &facts,
-                Some(&caller.user_id),
-                Action::ReadPoints,
-                &Target::Pupil(p),
-            )
-            .is_ok(),
-            None => false,
+        let parse = || -> Result<Change, ServerError> {
+            serde_json::from_str(row.try_get::<&str, _>("payload")?)
+                .map_err(|e| ServerError::Internal(format!("stored change: {e}")))
         };
-        if visible {
-            let change: Change = serde_json::from_str(row.try_get::<&str, _>("payload")?)
-                .map_err(|e| ServerError::Internal(format!("stored change: {e}")))?;
-            changes.push(change);
+        // Every change is filtered by the shared rules: REQ-PTS-5, ACC-5, MSG-1..3.
+        match kind.as_str() {
+            "message" | "message_state" | "announcement" => {
+                let change = parse()?;
+                let visible = match &change {
+                    Change::Message(m) => reads_threads && (m.parent_id == me || m.staff_id == me),
+                    Change::MessageState(m) => {
+                        reads_threads && (m.parent_id == me || m.staff_id == me)
+                    }
+                    Change::Announcement(a) => {
+                        caller.role != homeroom_protocol::access::Role::Pupil
+                            && can(
+                                &facts,
+                                Some(me),
+                                Action::ReadStory,
+                                &Target::Class(&a.class_id),
+                            )
+                            .is_ok()
+                    }
+                    _ => false,
+                };
+                if visible {
+                    if let Change::Message(m) = &change {
+                        if m.sender_id != me {
+                            delivered.push(m.clone());
+                        }
+                    }
+                    changes.push(change);
+                }
+            }
+            _ => {
+                let visible = match pupil.as_deref() {
+                    Some(p) => can(&facts, Some(me), Action::ReadPoints, &Target::Pupil(p)).is_ok(),
+                    None => false,
+                };
+                if visible {
+                    changes.push(parse()?);
+                }
+            }
         }
     }
+    messaging::mark_delivered(&state.db, &caller.school_id, &delivered, state.clock.now()).await?;
     let dir = directory::for_caller(&state.db, &caller, &facts).await?;
     let directory = (q.directory_version.as_deref() != Some(dir.version.as_str())).then_some(dir);
     Ok(Json(PullResponse {

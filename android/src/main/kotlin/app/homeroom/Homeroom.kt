@@ -1,6 +1,13 @@
 package app.homeroom
 
 import app.homeroom.core.Account
+import app.homeroom.core.Announcement
+import app.homeroom.core.ComposerHints
+import app.homeroom.core.Conversation
+import app.homeroom.core.LocalNotification
+import app.homeroom.core.Message
+import app.homeroom.core.NotifyPreferences
+import app.homeroom.core.OfficeHint
 import app.homeroom.core.HomeroomClient
 import app.homeroom.core.HomeroomConfig
 import app.homeroom.core.NextStep
@@ -89,6 +96,44 @@ class Homeroom(
             subscription.close()
         }
     }.flowOn(io)
+
+    // ---- messaging (REQ-MSG-1..7, NOT-1..5) ----
+
+    /** Sends a text message: shown at once as pending, sent on the next [sync]. A pupil's attempt
+     * throws HomeroomException.NotAllowed before anything is queued (REQ-MSG-2). */
+    suspend fun sendMessage(to: String, body: String): Message = withContext(io) { client.sendMessage(to, body) }
+
+    suspend fun conversations(): List<Conversation> = withContext(io) { client.conversations() }
+
+    suspend fun messages(threadId: String): List<Message> = withContext(io) { client.messages(threadId) }
+
+    suspend fun conversationWith(otherId: String): String = withContext(io) { client.conversationWith(otherId) }
+
+    suspend fun markConversationRead(threadId: String) = withContext(io) { client.markConversationRead(threadId) }
+
+    suspend fun announce(classId: String, body: String): Announcement = withContext(io) { client.announce(classId, body) }
+
+    suspend fun announcements(): List<Announcement> = withContext(io) { client.announcements() }
+
+    suspend fun reportMessage(messageId: String, reason: String? = null) = withContext(io) { client.reportMessage(messageId, reason) }
+
+    /** "Ms Khan replies 08:00–08:30 and 15:30–17:00 on school days; usually within 24 hours". */
+    suspend fun composerHints(to: String): ComposerHints = withContext(io) { client.composerHints(to) }
+
+    /** On-device only: a hint to contact the office for appointments, attendance or SEND. */
+    fun officeHint(draft: String): OfficeHint? = client.officeHint(draft)
+
+    /** Local notifications to show now or schedule with AlarmManager, after a sync (REQ-NOT-2). */
+    suspend fun planNotifications(now: java.time.Instant = java.time.Instant.now()): List<LocalNotification> =
+        withContext(io) { client.planNotifications(now) }
+
+    suspend fun setNotifyPreferences(prefs: NotifyPreferences) = withContext(io) { client.setNotifyPreferences(prefs) }
+
+    /** Registers the FCM token so the server's pushes reach this device. */
+    suspend fun registerPushToken(token: String) = withContext(io) { client.registerPushDevice("fcm", token) }
+
+    suspend fun exportConversation(threadId: String, format: String = "text"): String =
+        withContext(io) { client.exportConversation(threadId, format) }
 
     override fun close() = client.close()
 }
