@@ -6,6 +6,7 @@ pub mod codes;
 pub mod consent;
 pub mod fixture;
 pub mod notify;
+pub mod posts;
 pub mod retention;
 pub mod skills;
 pub mod wire;

@@ -86,6 +86,9 @@ pub enum WriteOp {
     },
     /// REQ-PTS-3: staff of the pupil's class take an award back; it disappears everywhere.
     UndoAward { award_id: Uuid },
+    /// REQ-STO-1..3: a Class Story, School Story or portfolio post; its tags are re-checked
+    /// against consent on the server (REQ-CON-4).
+    CreatePost(crate::posts::NewPost),
 }
 
 /// One pupil of an award action and the id of the award made for them.
@@ -133,6 +136,10 @@ pub enum RejectCode {
     NotFound,
     /// It breaks a limit or a shape rule.
     Invalid,
+    /// A tagged pupil's photo consent does not allow this audience (REQ-CON-4).
+    ConsentBlocked,
+    /// It refers to media that has not been uploaded completely yet.
+    MediaMissing,
 }
 
 /// Query of `GET /v1/pull`.
@@ -167,6 +174,18 @@ pub enum Change {
     AwardRemoved {
         award_id: Uuid,
         pupil_id: String,
+    },
+    /// A post someone may see (REQ-STO-1..3).
+    Post(crate::posts::PostRecord),
+    /// A post was withdrawn (consent changed, REQ-CON-4): devices remove it and its cached photo.
+    PostWithdrawn {
+        post_id: Uuid,
+        audience: crate::posts::Audience,
+    },
+    /// A pupil's consent record as it now stands (staff and the pupil's own parents, CON-1/CON-5).
+    Consent {
+        pupil_id: String,
+        record: crate::consent::ConsentRecord,
     },
 }
 

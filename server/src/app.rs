@@ -22,14 +22,17 @@ pub struct AppState {
     pub db: Db,
     /// Guessing limits, shared by every request of this server process.
     pub limits: std::sync::Arc<crate::limits::Limits>,
+    /// Where uploaded media is stored (`<data dir>/media`).
+    pub media_dir: PathBuf,
 }
 
 impl AppState {
-    /// State over `db` with fresh limits.
-    pub fn new(db: Db) -> Self {
+    /// State over `db` with fresh limits, keeping media under `data_dir`.
+    pub fn new(db: Db, data_dir: &std::path::Path) -> Self {
         AppState {
             db,
             limits: Default::default(),
+            media_dir: data_dir.join("media"),
         }
     }
 }
@@ -54,6 +57,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/pull"),
     ("POST", "/v1/pupils/{id}/parent-code"),
     ("POST", "/v1/parent-codes/redeem"),
+    ("GET", "/v1/pupils/{id}/consent"),
+    ("PUT", "/v1/pupils/{id}/consent"),
+    ("POST", "/v1/media/{sha256}"),
+    ("PUT", "/v1/media/{sha256}"),
+    ("GET", "/v1/media/{sha256}"),
+    ("GET", "/v1/media/{sha256}/content"),
 ];
 
 /// The `/v1` API.
@@ -74,6 +83,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pull", get(routes::sync::pull))
         .route("/v1/pupils/{id}/parent-code", post(routes::codes::issue))
         .route("/v1/parent-codes/redeem", post(routes::codes::redeem))
+        .route(
+            "/v1/pupils/{id}/consent",
+            get(routes::consent::read).put(routes::consent::write),
+        )
+        .route(
+            "/v1/media/{sha256}",
+            post(routes::media::start)
+                .put(routes::media::chunk)
+                .get(routes::media::status),
+        )
+        .route("/v1/media/{sha256}/content", get(routes::media::content))
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
@@ -126,7 +146,7 @@ pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
     Ok(Bound {
         addr,
         listener,
-        app: router(AppState::new(db.clone())),
+        app: router(AppState::new(db.clone(), &config.data_dir)),
         db,
     })
 }

@@ -3,11 +3,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod consent;
 pub mod db;
 pub mod directory;
 pub mod error;
 pub mod json;
 pub mod limits;
+pub mod posts;
 pub mod removal;
 pub mod retention;
 pub mod routes;

@@ -113,6 +113,10 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
                 .await?;
         }
     }
+    // REQ-CON-1: the fixture's consent records, logged so staff devices and parents get them.
+    for (pupil_id, record) in fixture::consent() {
+        crate::consent::set(&mut tx, fixture::SCHOOL_ID, &pupil_id, &record, None).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

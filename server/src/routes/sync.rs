@@ -82,6 +82,7 @@ async fn apply_write(
             ..
         } => award(&mut tx, caller, facts, awards, skill_id, note.as_deref()).await?,
         WriteOp::UndoAward { award_id } => undo(&mut tx, caller, facts, award_id).await?,
+        WriteOp::CreatePost(post) => crate::posts::create(&mut tx, caller, facts, post).await?,
     };
     let stored =
         serde_json::to_string(&outcome).map_err(|e| ServerError::Internal(e.to_string()))?;
@@ -242,7 +243,7 @@ pub async fn pull(
     let since =
         i64::try_from(q.since).map_err(|_| ServerError::field("since", "cursor out of range"))?;
     let rows = sqlx::query(
-        "SELECT seq, kind, pupil_id, payload FROM changes WHERE school_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        "SELECT seq, payload FROM changes WHERE school_id = ? AND seq > ? ORDER BY seq LIMIT ?",
     )
     .bind(&caller.school_id)
     .bind(since)
@@ -254,21 +255,10 @@ pub async fn pull(
     let mut changes = Vec::new();
     for row in rows.iter().take(MAX_CHANGES_PER_PAGE) {
         cursor = row.try_get::<i64, _>("seq")? as u64;
-        let pupil: Option<String> = row.try_get("pupil_id")?;
-        // Every change is filtered by the shared rules: REQ-PTS-5, ACC-5.
-        let visible = match pupil.as_deref() {
-            Some(p) => can(
-                &facts,
-                Some(&caller.user_id),
-                Action::ReadPoints,
-                &Target::Pupil(p),
-            )
-            .is_ok(),
-            None => false,
-        };
-        if visible {
-            let change: Change = serde_json::from_str(row.try_get::<&str, _>("payload")?)
-                .map_err(|e| ServerError::Internal(format!("stored change: {e}")))?;
+        let change: Change = serde_json::from_str(row.try_get::<&str, _>("payload")?)
+            .map_err(|e| ServerError::Internal(format!("stored change: {e}")))?;
+        // Every change is filtered by the shared rules: REQ-PTS-5, ACC-5, STO-1..3, CON-1.
+        if visible(&facts, &caller.user_id, &change) {
             changes.push(change);
         }
     }
@@ -280,4 +270,18 @@ pub async fn pull(
         has_more,
         directory,
     }))
+}
+
+/// Whether `user` may see `change`, by the shared rules.
+fn visible(facts: &SchoolFacts, user: &str, change: &Change) -> bool {
+    let on_pupil = |action: Action, pupil: &str| {
+        can(facts, Some(user), action, &Target::Pupil(pupil)).is_ok()
+    };
+    match change {
+        Change::Award(a) => on_pupil(Action::ReadPoints, &a.pupil_id),
+        Change::AwardRemoved { pupil_id, .. } => on_pupil(Action::ReadPoints, pupil_id),
+        Change::Post(p) => p.audience.may_read(facts, user),
+        Change::PostWithdrawn { audience, .. } => audience.may_read(facts, user),
+        Change::Consent { pupil_id, .. } => on_pupil(Action::ReadConsent, pupil_id),
+    }
 }
