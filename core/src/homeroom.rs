@@ -32,6 +32,13 @@ pub struct Settings {
     pub at_rest_key: Vec<u8>,
     /// How long one request may take before the device counts as offline (default 30 s).
     pub request_timeout: Option<Duration>,
+    /// The face-detection model (CenterFace ONNX) the consent filter runs; without one, every
+    /// photo needs review (REQ-CON-2: never a silent yes).
+    pub face_model: Option<PathBuf>,
+    /// Upload chunk size (default `MEDIA_CHUNK_BYTES`).
+    pub upload_chunk_bytes: Option<usize>,
+    /// Byte budget of the downloaded-photo cache (default 200 MB); least recently used go first.
+    pub media_cache_bytes: Option<u64>,
 }
 
 /// A phone on a slow network still finishes a page within this; beyond it, retry later.
@@ -64,9 +71,9 @@ struct Memo {
 
 /// The saved session: who is signed in and their bearer token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Session {
-    token: String,
-    me: Me,
+pub(crate) struct Session {
+    pub(crate) token: String,
+    pub(crate) me: Me,
 }
 
 /// What one sync did.
@@ -76,6 +83,10 @@ pub struct SyncOutcome {
     pub sent: u32,
     /// Writes the server refused, with its reason; their optimistic changes were rolled back.
     pub refused: Vec<(String, String)>,
+    /// Posts the server refused (consent re-check, REQ-CON-4), typed for the app.
+    pub failed_posts: Vec<crate::photos::FailedPost>,
+    /// Photos uploaded in this sync: hash, the offset the upload resumed from, and size.
+    pub uploads: Vec<(String, u64, u64)>,
     /// Changes received.
     pub received: u32,
 }
@@ -117,11 +128,15 @@ impl Keyed for awards::CachedAward {
 
 /// The client core.
 pub struct Homeroom {
-    store: Store,
-    api: Api,
-    runtime: tokio::runtime::Runtime,
+    pub(crate) store: Store,
+    pub(crate) api: Api,
+    pub(crate) runtime: tokio::runtime::Runtime,
     /// Prepared photos waiting to be uploaded, named by content hash.
-    outgoing_dir: PathBuf,
+    pub(crate) outgoing_dir: PathBuf,
+    /// Everything photo on this device: `outgoing/` and the sealed download cache `cache/`.
+    pub(crate) media_dir: PathBuf,
+    /// The consent filter's settings and lazily loaded detector.
+    pub(crate) photos: crate::photos::PhotoSettings,
     device_id: Option<String>,
     observers: Mutex<Vec<Arc<PointsSubscription>>>,
     next_observer: AtomicU64,
@@ -153,6 +168,12 @@ impl Homeroom {
             api,
             runtime,
             outgoing_dir: settings.data_dir.join("media").join("outgoing"),
+            media_dir: settings.data_dir.join("media"),
+            photos: crate::photos::PhotoSettings::new(
+                settings.face_model,
+                settings.upload_chunk_bytes,
+                settings.media_cache_bytes,
+            ),
             device_id: settings.device_id,
             observers: Mutex::new(Vec::new()),
             next_observer: AtomicU64::new(1),
@@ -251,7 +272,7 @@ impl Homeroom {
         Ok(self.session()?.map(|s| s.me))
     }
 
-    fn session(&self) -> Result<Option<Session>, CoreError> {
+    pub(crate) fn session(&self) -> Result<Option<Session>, CoreError> {
         if let Some(s) = &self.memo().session {
             return Ok(s.clone());
         }
@@ -270,7 +291,7 @@ impl Homeroom {
     }
 
     /// The directory, shared rather than copied: read on every award and every rule check.
-    fn directory_arc(&self) -> Result<Option<Arc<Directory>>, CoreError> {
+    pub(crate) fn directory_arc(&self) -> Result<Option<Arc<Directory>>, CoreError> {
         if let Some(d) = &self.memo().directory {
             return Ok(d.clone());
         }
@@ -287,7 +308,7 @@ impl Homeroom {
         let r = self.store.wipe();
         self.forget_memo();
         r?;
-        match std::fs::remove_dir_all(&self.outgoing_dir) {
+        match std::fs::remove_dir_all(&self.media_dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(CoreError::Io(format!("cannot delete prepared photos: {e}")))
             }
@@ -300,6 +321,14 @@ impl Homeroom {
     #[tracing::instrument(skip_all)]
     pub fn prepare_photo(&self, input: &std::path::Path) -> Result<PreparedFiles, CoreError> {
         let prepared = crate::media::prepare_photo(input, &crate::media::PhotoOptions::default())?;
+        self.save_prepared(&prepared)
+    }
+
+    /// Saves an encoded large version and thumbnail under their hashes for the upload chain.
+    pub(crate) fn save_prepared(
+        &self,
+        prepared: &crate::media::PreparedPhoto,
+    ) -> Result<PreparedFiles, CoreError> {
         std::fs::create_dir_all(&self.outgoing_dir)
             .map_err(|e| CoreError::Io(format!("cannot create the photo folder: {e}")))?;
         let save = |img: &crate::media::EncodedImage| -> Result<PreparedFile, CoreError> {
@@ -345,7 +374,7 @@ impl Homeroom {
     }
 
     /// Notes a damaged cache so the next open rebuilds it (keeping the outbox), and passes `r` on.
-    fn checked<T>(&self, r: Result<T, CoreError>) -> Result<T, CoreError> {
+    pub(crate) fn checked<T>(&self, r: Result<T, CoreError>) -> Result<T, CoreError> {
         self.store.note_error_in(&r);
         r
     }
@@ -564,6 +593,8 @@ impl Homeroom {
         outcome: &mut SyncOutcome,
         changed: &mut BTreeSet<String>,
     ) -> Result<(), CoreError> {
+        // Media first: a post waits for the photo it refers to (issue 4).
+        self.upload_pending(session, outcome)?;
         loop {
             let batch =
                 outbox::next_batch(&self.store.conn(), self.store.sealer(), MAX_WRITES_PER_PUSH)?;
@@ -629,6 +660,16 @@ impl Homeroom {
                             WriteOutcome::Rejected { .. } => awards::set_hidden(&tx, &ids, false)?,
                         }
                     }
+                    WriteOp::CreatePost(post) => {
+                        if let WriteOutcome::Rejected { code, reason } = &result.outcome {
+                            crate::photos::roll_back_post(&tx, post)?;
+                            outcome.failed_posts.push(crate::photos::FailedPost {
+                                post_id: post.post_id.to_string(),
+                                code: *code,
+                                reason: reason.clone(),
+                            });
+                        }
+                    }
                 }
                 match &result.outcome {
                     WriteOutcome::Accepted | WriteOutcome::AlreadyApplied => {
@@ -685,6 +726,9 @@ impl Homeroom {
                     Change::AwardRemoved { award_id, pupil_id } => {
                         awards::delete(&tx, &[award_id.to_string()])?;
                         changed.insert(pupil_id.clone());
+                    }
+                    Change::Post(_) | Change::PostWithdrawn { .. } | Change::Consent { .. } => {
+                        self.apply_photo_change(&tx, change)?;
                     }
                 }
             }

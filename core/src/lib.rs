@@ -9,6 +9,7 @@ pub mod consent;
 pub mod error;
 pub mod homeroom;
 pub mod media;
+pub mod photos;
 pub mod store;
 pub mod views;
 

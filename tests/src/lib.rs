@@ -99,6 +99,9 @@ pub fn device(server_url: &str, data_dir: &Path) -> Homeroom {
         device_id: None,
         at_rest_key: TEST_KEY.to_vec(),
         request_timeout: None,
+        face_model: None,
+        upload_chunk_bytes: None,
+        media_cache_bytes: None,
     })
     .expect("core opens")
 }
