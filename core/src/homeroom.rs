@@ -727,7 +727,7 @@ impl Homeroom {
                         awards::delete(&tx, &[award_id.to_string()])?;
                         changed.insert(pupil_id.clone());
                     }
-                    Change::Post(_) | Change::PostWithdrawn { .. } | Change::Consent { .. } => {
+                    Change::Post(_) | Change::PostWithdrawn { .. } => {
                         self.apply_photo_change(&tx, change)?;
                     }
                 }
@@ -836,5 +836,6 @@ fn empty_directory(me: &Me) -> Directory {
         pupils: Vec::new(),
         skills: Vec::new(),
         facts: Default::default(),
+        consent: Default::default(),
     }
 }

@@ -20,7 +20,7 @@ use crate::error::{CoreError, StorageContext};
 use crate::homeroom::{Homeroom, PreparedFiles, Session, SyncOutcome};
 use crate::media::{decode_oriented, encode_prepared, sha256_hex, PhotoOptions};
 use crate::store::posts::CachedPost;
-use crate::store::{consent, media, outbox, posts};
+use crate::store::{media, outbox, posts};
 
 /// Default byte budget of the downloaded-photo cache.
 pub const DEFAULT_MEDIA_CACHE_BYTES: u64 = 200 * 1024 * 1024;
@@ -146,7 +146,7 @@ impl Homeroom {
             .detector()
             .and_then(|d| d.detect(&img).map_err(|e| format!("face detection failed: {e}")));
         let found = faces.clone().unwrap_or_default();
-        let records = consent::all(&self.store.conn(), self.store.sealer())?;
+        let records = self.consent_records()?;
         let (tags, boxes) = match screen(&records, tagged, audience, blurred, faces) {
             Screening::Blocked(b) => {
                 return Ok(PhotoVerdict::Blocked {
@@ -240,8 +240,8 @@ impl Homeroom {
             ));
         }
         // Consent may have changed since the check: the latest records decide.
-        let records = consent::all(&self.store.conn(), self.store.sealer())?;
-        check_post_tags(&records, tagged, audience)
+        let records = &dir.consent;
+        check_post_tags(records, tagged, audience)
             .map_err(|b| CoreError::PhotoNotCleared(b.to_string()))?;
         let post = NewPost {
             post_id: Uuid::new_v4(),
@@ -328,9 +328,6 @@ impl Homeroom {
                 }
                 Ok(())
             }
-            Change::Consent { pupil_id, record } => {
-                consent::put(conn, self.store.sealer(), pupil_id, record)
-            }
             Change::Award(_) | Change::AwardRemoved { .. } => Ok(()),
         }
     }
@@ -407,7 +404,7 @@ impl Homeroom {
     /// (a pupil with no record shows every use as not asked).
     pub fn consent_badges(&self) -> Result<BTreeMap<String, Vec<(ConsentUse, ConsentDenied)>>, CoreError> {
         let dir = self.directory_arc()?.ok_or(CoreError::NotSignedIn)?;
-        let records = consent::all(&self.store.conn(), self.store.sealer())?;
+        let records = &dir.consent;
         Ok(dir
             .pupils
             .iter()
@@ -420,6 +417,15 @@ impl Homeroom {
                 (p.id.clone(), badges)
             })
             .collect())
+    }
+
+    /// The consent records this person may read, from the synced directory (none before the
+    /// first sync: every tag is then a no, REQ-CON-1).
+    fn consent_records(&self) -> Result<BTreeMap<String, ConsentRecord>, CoreError> {
+        Ok(self
+            .directory_arc()?
+            .map(|d| d.consent.clone())
+            .unwrap_or_default())
     }
 
     /// Admin and leaders: replaces a pupil's consent record on the server (REQ-CON-1); posts it

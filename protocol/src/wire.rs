@@ -182,11 +182,6 @@ pub enum Change {
         post_id: Uuid,
         audience: crate::posts::Audience,
     },
-    /// A pupil's consent record as it now stands (staff and the pupil's own parents, CON-1/CON-5).
-    Consent {
-        pupil_id: String,
-        record: crate::consent::ConsentRecord,
-    },
 }
 
 /// A point awarded (or deducted) to one pupil.
@@ -214,6 +209,10 @@ pub struct Directory {
     pub skills: Vec<SkillInfo>,
     /// The slice of the school's facts the shared rules need on this device (REQ-ACC-7).
     pub facts: SchoolFacts,
+    /// Photo consent of the pupils this person may read it for (staff of their class, their own
+    /// parents: REQ-CON-1, CON-5). A change gives a new directory version, so devices refetch.
+    #[serde(default)]
+    pub consent: std::collections::BTreeMap<String, crate::consent::ConsentRecord>,
 }
 
 /// A class as the apps show it.

@@ -51,7 +51,7 @@ pub async fn record(tx: &mut DbTx<'_>, pupil_id: &str) -> Result<ConsentRecord, 
     }
 }
 
-/// Stores `record` for `pupil_id`, logs it, and withdraws every post it no longer allows.
+/// Stores `record` for `pupil_id` and withdraws every post it no longer allows.
 /// Returns the ids of the withdrawn posts.
 pub async fn set(
     tx: &mut DbTx<'_>,
@@ -73,17 +73,7 @@ pub async fn set(
     .bind(&now)
     .execute(&mut **tx)
     .await?;
-    // Only the latest record matters: earlier entries for this pupil leave the log.
-    sqlx::query("DELETE FROM changes WHERE school_id = $1 AND kind = 'consent' AND pupil_id = $2")
-        .bind(school_id)
-        .bind(pupil_id)
-        .execute(&mut **tx)
-        .await?;
-    let change = Change::Consent {
-        pupil_id: pupil_id.to_owned(),
-        record: record.clone(),
-    };
-    log(tx, school_id, "consent", Some(pupil_id), None, &change).await?;
+    // Devices learn the record through the directory (its version changes with it).
     withdraw_broken_posts(tx, school_id, pupil_id).await
 }
 

@@ -101,6 +101,22 @@ pub async fn for_caller(
             class_id: row.try_get("class_id")?,
         });
     }
+    let mut consent = std::collections::BTreeMap::new();
+    let readable: Vec<&String> = pupil_ids
+        .iter()
+        .copied()
+        .filter(|p| can(facts, me, Action::ReadConsent, &Target::Pupil(p)).is_ok())
+        .collect();
+    if !readable.is_empty() {
+        let mut tx = pool.begin().await?;
+        let all = crate::consent::records(&mut tx, &caller.school_id).await?;
+        tx.commit().await?;
+        for p in readable {
+            if let Some(r) = all.get(p) {
+                consent.insert(p.clone(), r.clone());
+            }
+        }
+    }
     let mut dir = Directory {
         version: String::new(),
         school_id: caller.school_id.clone(),
@@ -109,6 +125,7 @@ pub async fn for_caller(
         pupils,
         skills,
         facts: slice,
+        consent,
     };
     let bytes = serde_json::to_vec(&dir).map_err(|e| ServerError::Internal(e.to_string()))?;
     dir.version = digest(&SHA256, &bytes)

@@ -36,11 +36,10 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: undo (REQ-PTS-3) hides an award until the server agrees, and shows it again if not.
     "ALTER TABLE awards ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;",
-    // 3: consent filter and photo posts (issue 7, issue 4 media): consent records and posts
-    // (sealed), allowing verdicts bound to the exact bytes, the resumable upload chain, and the
+    // 3: consent filter and photo posts (issue 7, issue 4 media): posts (sealed; consent
+    // records travel in the sealed directory), allowing verdicts bound to the exact bytes, the resumable upload chain, and the
     // index of downloaded photos (sealed files on disk) for the LRU budget.
-    "CREATE TABLE consent (pupil_id TEXT PRIMARY KEY, record BLOB NOT NULL);
-     CREATE TABLE posts (
+    "CREATE TABLE posts (
          id TEXT PRIMARY KEY,
          feed TEXT NOT NULL,
          scope_id TEXT NOT NULL,

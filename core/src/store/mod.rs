@@ -3,7 +3,6 @@
 //! Notes, outbox entries and settings are sealed with the app's keystore key (REQ-PRV-3).
 
 pub mod awards;
-pub mod consent;
 pub mod kv;
 pub mod media;
 pub mod migrations;
@@ -187,7 +186,7 @@ impl Store {
         let tx = conn.transaction().ctx("starting the wipe")?;
         tx.execute_batch(
             "DELETE FROM awards; DELETE FROM outbox; DELETE FROM rejected_writes;
-             DELETE FROM consent; DELETE FROM posts; DELETE FROM photo_verdicts;
+             DELETE FROM posts; DELETE FROM photo_verdicts;
              DELETE FROM media_uploads; DELETE FROM media_cache;
              DELETE FROM kv WHERE key <> 'key_check';",
         )

@@ -282,6 +282,5 @@ fn visible(facts: &SchoolFacts, user: &str, change: &Change) -> bool {
         Change::AwardRemoved { pupil_id, .. } => on_pupil(Action::ReadPoints, pupil_id),
         Change::Post(p) => p.audience.may_read(facts, user),
         Change::PostWithdrawn { audience, .. } => audience.may_read(facts, user),
-        Change::Consent { pupil_id, .. } => on_pupil(Action::ReadConsent, pupil_id),
     }
 }
