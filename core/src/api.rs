@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use homeroom_protocol::consent::ConsentRecord;
+use homeroom_protocol::posts::{MediaStatus, StartUpload};
 use homeroom_protocol::wire::{
     ApiError, PullQuery, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse,
 };
-use homeroom_protocol::consent::ConsentRecord;
-use homeroom_protocol::posts::{MediaStatus, StartUpload};
 use homeroom_protocol::wire::{ParentCode, RedeemParentCode};
 use reqwest::{Client, RequestBuilder};
 use serde::de::DeserializeOwned;

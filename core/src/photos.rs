@@ -39,7 +39,9 @@ impl PhotoSettings {
         PhotoSettings {
             face_model,
             detector: OnceLock::new(),
-            chunk_bytes: chunk.unwrap_or(MEDIA_CHUNK_BYTES).clamp(1024, MEDIA_CHUNK_BYTES * 4),
+            chunk_bytes: chunk
+                .unwrap_or(MEDIA_CHUNK_BYTES)
+                .clamp(1024, MEDIA_CHUNK_BYTES * 4),
             cache_budget: budget.unwrap_or(DEFAULT_MEDIA_CACHE_BYTES),
         }
     }
@@ -141,10 +143,10 @@ impl Homeroom {
             opts.size_slack_percent,
             &opts.limits,
         )?;
-        let faces = self
-            .photos
-            .detector()
-            .and_then(|d| d.detect(&img).map_err(|e| format!("face detection failed: {e}")));
+        let faces = self.photos.detector().and_then(|d| {
+            d.detect(&img)
+                .map_err(|e| format!("face detection failed: {e}"))
+        });
         let found = faces.clone().unwrap_or_default();
         let records = self.consent_records()?;
         let (tags, boxes) = match screen(&records, tagged, audience, blurred, faces) {
@@ -282,11 +284,9 @@ impl Homeroom {
     ) -> Result<(), CoreError> {
         let pending = media::pending_uploads(&self.store.conn())?;
         for up in pending {
-            let mut status = self.runtime.block_on(self.api.media_start(
-                &session.token,
-                &up.sha256,
-                up.size,
-            ))?;
+            let mut status =
+                self.runtime
+                    .block_on(self.api.media_start(&session.token, &up.sha256, up.size))?;
             let resumed_from = status.received;
             let mut file = std::fs::File::open(&up.path)
                 .map_err(|e| CoreError::Io(format!("cannot read a photo to upload: {e}")))?;
@@ -303,7 +303,12 @@ impl Homeroom {
                     status.received,
                     chunk,
                 ))?;
-                media::set_acked(&self.store.conn(), &up.sha256, status.received, status.complete)?;
+                media::set_acked(
+                    &self.store.conn(),
+                    &up.sha256,
+                    status.received,
+                    status.complete,
+                )?;
             }
             media::set_acked(&self.store.conn(), &up.sha256, status.received, true)?;
             outcome.uploads.push((up.sha256, resumed_from, up.size));
@@ -351,7 +356,10 @@ impl Homeroom {
         let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
         let dir = self.directory_arc()?.ok_or(CoreError::NotSignedIn)?;
         if !audience.may_read(&dir.facts, &session.me.user_id) {
-            return Err(CoreError::input("audience", "not a feed this person may see"));
+            return Err(CoreError::input(
+                "audience",
+                "not a feed this person may see",
+            ));
         }
         let r = posts::feed(&self.store.conn(), self.store.sealer(), audience);
         self.checked(r)
@@ -402,18 +410,16 @@ impl Homeroom {
 
     /// REQ-CON5: each pupil's restrictions for the pupil picker, from the cached records
     /// (a pupil with no record shows every use as not asked).
-    pub fn consent_badges(&self) -> Result<BTreeMap<String, Vec<(ConsentUse, ConsentDenied)>>, CoreError> {
+    pub fn consent_badges(
+        &self,
+    ) -> Result<BTreeMap<String, Vec<(ConsentUse, ConsentDenied)>>, CoreError> {
         let dir = self.directory_arc()?.ok_or(CoreError::NotSignedIn)?;
         let records = &dir.consent;
         Ok(dir
             .pupils
             .iter()
             .map(|p| {
-                let badges = records
-                    .get(&p.id)
-                    .cloned()
-                    .unwrap_or_default()
-                    .badges();
+                let badges = records.get(&p.id).cloned().unwrap_or_default().badges();
                 (p.id.clone(), badges)
             })
             .collect())

@@ -49,16 +49,24 @@ impl Audience {
     /// Whether `actor` may post here (REQ-STO-1..3, ACC-7).
     pub fn may_post(&self, facts: &SchoolFacts, actor: &str) -> crate::access::Decision {
         match self {
-            Audience::ClassStory { class_id } => {
-                can(facts, Some(actor), Action::PostStory, &Target::Class(class_id))
-            }
+            Audience::ClassStory { class_id } => can(
+                facts,
+                Some(actor),
+                Action::PostStory,
+                &Target::Class(class_id),
+            ),
             Audience::SchoolStory => {
                 let school = facts
                     .users
                     .get(actor)
                     .map(|u| u.school_id.clone())
                     .unwrap_or_default();
-                can(facts, Some(actor), Action::PostSchoolStory, &Target::School(&school))
+                can(
+                    facts,
+                    Some(actor),
+                    Action::PostSchoolStory,
+                    &Target::School(&school),
+                )
             }
             Audience::Portfolio { pupil_id } => can(
                 facts,
@@ -72,9 +80,13 @@ impl Audience {
     /// Whether `actor` may see a post here (REQ-STO-1..3, ACC-5).
     pub fn may_read(&self, facts: &SchoolFacts, actor: &str) -> bool {
         match self {
-            Audience::ClassStory { class_id } => {
-                can(facts, Some(actor), Action::ReadStory, &Target::Class(class_id)).is_ok()
-            }
+            Audience::ClassStory { class_id } => can(
+                facts,
+                Some(actor),
+                Action::ReadStory,
+                &Target::Class(class_id),
+            )
+            .is_ok(),
             Audience::SchoolStory => facts.users.get(actor).is_some_and(|u| {
                 can(
                     facts,
@@ -187,7 +199,9 @@ pub struct StartUpload {
 
 /// Whether `s` is a lower-case hex SHA-256.
 pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Checks a post's shape before anyone stores it: the same limits on device and server.
@@ -206,10 +220,9 @@ pub fn validate_post(p: &NewPost) -> Result<(), (String, String)> {
         return Err(("tagged".into(), "a pupil is tagged twice".into()));
     }
     match &p.media_sha256 {
-        Some(h) if !is_sha256_hex(h) => Err((
-            "media_sha256".into(),
-            "not a lower-case hex SHA-256".into(),
-        )),
+        Some(h) if !is_sha256_hex(h) => {
+            Err(("media_sha256".into(), "not a lower-case hex SHA-256".into()))
+        }
         None if p.caption.trim().is_empty() => {
             Err(("caption".into(), "a post needs a photo or words".into()))
         }

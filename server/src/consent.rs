@@ -120,11 +120,12 @@ async fn withdraw_broken_posts(
         let post_id: String = row.try_get("id")?;
         let audience: Audience = serde_json::from_str(row.try_get::<&str, _>("audience")?)
             .map_err(internal("stored audience"))?;
-        let tagged: Vec<String> =
-            sqlx::query_scalar("SELECT pupil_id FROM post_tags WHERE post_id = $1 ORDER BY pupil_id")
-                .bind(&post_id)
-                .fetch_all(&mut **tx)
-                .await?;
+        let tagged: Vec<String> = sqlx::query_scalar(
+            "SELECT pupil_id FROM post_tags WHERE post_id = $1 ORDER BY pupil_id",
+        )
+        .bind(&post_id)
+        .fetch_all(&mut **tx)
+        .await?;
         if check_post_tags(&records, &tagged, &audience).is_ok() {
             continue;
         }

@@ -45,13 +45,12 @@ pub async fn create(
         return Ok(reject(RejectCode::ConsentBlocked, block.to_string()));
     }
     if let Some(sha) = &post.media_sha256 {
-        let complete: Option<i64> = sqlx::query_scalar(
-            "SELECT complete FROM media WHERE school_id = $1 AND sha256 = $2",
-        )
-        .bind(&caller.school_id)
-        .bind(sha)
-        .fetch_optional(&mut **tx)
-        .await?;
+        let complete: Option<i64> =
+            sqlx::query_scalar("SELECT complete FROM media WHERE school_id = $1 AND sha256 = $2")
+                .bind(&caller.school_id)
+                .bind(sha)
+                .fetch_optional(&mut **tx)
+                .await?;
         if complete != Some(1) {
             return Ok(reject(
                 RejectCode::MediaMissing,
@@ -88,7 +87,11 @@ pub async fn create(
     .bind(&record.author)
     .bind(&record.caption)
     .bind(&record.media_sha256)
-    .bind(record.posted_at.to_rfc3339_opts(SecondsFormat::Millis, true))
+    .bind(
+        record
+            .posted_at
+            .to_rfc3339_opts(SecondsFormat::Millis, true),
+    )
     .execute(&mut **tx)
     .await?;
     for pupil in &record.tagged {

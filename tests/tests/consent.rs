@@ -25,8 +25,14 @@ fn env_path(var: &str) -> PathBuf {
 
 /// A labelled dlib photo by file name.
 fn dlib(name: &str) -> PathBuf {
-    let p = env_path("HOMEROOM_FACE_TESTSET").join("dlib-faces").join(name);
-    assert!(p.is_file(), "{} missing: rerun scripts/fetch-face-testset", p.display());
+    let p = env_path("HOMEROOM_FACE_TESTSET")
+        .join("dlib-faces")
+        .join(name);
+    assert!(
+        p.is_file(),
+        "{} missing: rerun scripts/fetch-face-testset",
+        p.display()
+    );
     p
 }
 
@@ -76,7 +82,11 @@ fn server_media(server_dir: &Path) -> Vec<String> {
         if sub.file_name() == "partial" {
             continue;
         }
-        for f in std::fs::read_dir(sub.path()).into_iter().flatten().flatten() {
+        for f in std::fs::read_dir(sub.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             out.push(f.file_name().to_string_lossy().into_owned());
         }
     }
@@ -88,7 +98,12 @@ fn sha_of(path: &Path) -> String {
 }
 
 /// Checks, posts and syncs an allowed photo; returns (post id, media hash).
-fn post_allowed(d: &Homeroom, photo: &Path, tagged: &[String], audience: &Audience) -> (String, String) {
+fn post_allowed(
+    d: &Homeroom,
+    photo: &Path,
+    tagged: &[String],
+    audience: &Audience,
+) -> (String, String) {
     let v = d.check_photo(photo, tagged, audience, &[]).unwrap();
     let PhotoVerdict::Allowed { photo, tagged, .. } = v else {
         panic!("expected Allowed, got {v:?}")
@@ -106,7 +121,12 @@ fn class_story_photo_of_a1_and_restricted_a2_is_blocked_naming_a2_con2() {
     let server = TestServer::fresh(&tmp.path().join("server"));
     let t = staff(&server.url(), &tmp.path().join("tA"), "tA", None);
     let v = t
-        .check_photo(&dlib("2008_001009.jpg"), &tags(&["a1", "a2"]), &class_a(), &[])
+        .check_photo(
+            &dlib("2008_001009.jpg"),
+            &tags(&["a1", "a2"]),
+            &class_a(),
+            &[],
+        )
         .unwrap();
     match v {
         PhotoVerdict::Blocked {
@@ -124,7 +144,12 @@ fn class_story_photo_of_a1_and_restricted_a2_is_blocked_naming_a2_con2() {
     }
     // Nothing was cleared, so nothing can be queued.
     let err = t
-        .post_photo(&class_a(), "sports day", &"0".repeat(64), &tags(&["a1", "a2"]))
+        .post_photo(
+            &class_a(),
+            "sports day",
+            &"0".repeat(64),
+            &tags(&["a1", "a2"]),
+        )
         .unwrap_err();
     assert!(matches!(err, CoreError::PhotoNotCleared(_)), "{err}");
     assert_eq!(t.pending_writes().unwrap(), 0);
@@ -144,10 +169,7 @@ fn blurring_a2_allows_the_photo_and_only_the_blurred_bytes_reach_the_server_con3
         panic!("expected Blocked first")
     };
     // The teacher marks the lower face as a2 and blurs it.
-    let a2_face = *faces
-        .iter()
-        .max_by(|a, b| a.y.total_cmp(&b.y))
-        .unwrap();
+    let a2_face = *faces.iter().max_by(|a, b| a.y.total_cmp(&b.y)).unwrap();
     let blur = [BlurredFace {
         pupil_id: Some("a2".into()),
         face: a2_face,
@@ -163,7 +185,11 @@ fn blurring_a2_allows_the_photo_and_only_the_blurred_bytes_reach_the_server_con3
     else {
         panic!("expected AllowedAfterBlur, got {v:?}")
     };
-    assert_eq!(tagged, tags(&["a1"]), "the blurred pupil is no longer tagged");
+    assert_eq!(
+        tagged,
+        tags(&["a1"]),
+        "the blurred pupil is no longer tagged"
+    );
     assert_eq!(boxes, vec![a2_face]);
     let unblurred = t.prepare_photo(&photo).unwrap();
     assert_ne!(blurred.large.sha256_hex, unblurred.large.sha256_hex);
@@ -195,7 +221,10 @@ fn blurring_a2_allows_the_photo_and_only_the_blurred_bytes_reach_the_server_con3
     assert_eq!(feed[0].record.tagged, tags(&["a1"]));
     let sha = feed[0].record.media_sha256.clone().unwrap();
     let bytes = phone.photo_bytes(&sha).unwrap();
-    assert_eq!(homeroom_core::media::sha256_hex(&bytes), blurred.large.sha256_hex);
+    assert_eq!(
+        homeroom_core::media::sha256_hex(&bytes),
+        blurred.large.sha256_hex
+    );
 }
 
 #[test]
@@ -242,11 +271,17 @@ fn three_faces_with_two_tags_need_review_con2() {
     // The head teacher grants a2 Class Story, so two tags are allowed.
     let h = signed_in(&server.url(), &tmp.path().join("H"), "H");
     let mut a2 = fixture::consent()["a2"].clone();
-    a2.uses.insert(ConsentUse::ClassStory, ConsentState::Granted);
+    a2.uses
+        .insert(ConsentUse::ClassStory, ConsentState::Granted);
     h.set_consent("a2", &a2).unwrap();
     let t = staff(&server.url(), &tmp.path().join("tA"), "tA", None);
     let v = t
-        .check_photo(&dlib("2008_001322.jpg"), &tags(&["a1", "a2"]), &class_a(), &[])
+        .check_photo(
+            &dlib("2008_001322.jpg"),
+            &tags(&["a1", "a2"]),
+            &class_a(),
+            &[],
+        )
         .unwrap();
     match v {
         PhotoVerdict::NeedsReview {
@@ -269,12 +304,22 @@ fn without_a_face_model_tags_are_still_checked_and_nothing_is_silently_allowed_c
     let t = signed_in(&server.url(), &tmp.path().join("tA"), "tA");
     t.sync().unwrap();
     let photo = dlib("Tom_Cruise_avp_2014_4.jpg");
-    let v = t.check_photo(&photo, &tags(&["a1"]), &class_a(), &[]).unwrap();
+    let v = t
+        .check_photo(&photo, &tags(&["a1"]), &class_a(), &[])
+        .unwrap();
     assert!(
-        matches!(v, PhotoVerdict::NeedsReview { detection_unavailable: Some(_), .. }),
+        matches!(
+            v,
+            PhotoVerdict::NeedsReview {
+                detection_unavailable: Some(_),
+                ..
+            }
+        ),
         "{v:?}"
     );
-    let v = t.check_photo(&photo, &tags(&["a2"]), &class_a(), &[]).unwrap();
+    let v = t
+        .check_photo(&photo, &tags(&["a2"]), &class_a(), &[])
+        .unwrap();
     assert!(matches!(v, PhotoVerdict::Blocked { .. }), "{v:?}");
 }
 
@@ -283,7 +328,12 @@ fn consent_withdrawn_after_posting_removes_the_post_from_feed_and_cache_con4() {
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::fresh(&tmp.path().join("server"));
     let t = staff(&server.url(), &tmp.path().join("tA"), "tA", None);
-    let (_, sha) = post_allowed(&t, &dlib("Tom_Cruise_avp_2014_4.jpg"), &tags(&["a1"]), &class_a());
+    let (_, sha) = post_allowed(
+        &t,
+        &dlib("Tom_Cruise_avp_2014_4.jpg"),
+        &tags(&["a1"]),
+        &class_a(),
+    );
     let pa1_dir = tmp.path().join("pa1");
     let pa1 = signed_in(&server.url(), &pa1_dir, "pa1");
     pa1.sync().unwrap();
@@ -295,12 +345,17 @@ fn consent_withdrawn_after_posting_removes_the_post_from_feed_and_cache_con4() {
     // The family withdraws Class Story consent; the head teacher records it.
     let h = signed_in(&server.url(), &tmp.path().join("H"), "H");
     let mut a1 = fixture::consent()["a1"].clone();
-    a1.uses.insert(ConsentUse::ClassStory, ConsentState::Refused);
+    a1.uses
+        .insert(ConsentUse::ClassStory, ConsentState::Refused);
     h.set_consent("a1", &a1).unwrap();
 
     pa1.sync().unwrap();
     assert!(pa1.feed(&class_a()).unwrap().is_empty());
-    assert_eq!(cache_count(&pa1_dir, "SELECT COUNT(*) FROM posts"), 0, "purged from the SQLite file");
+    assert_eq!(
+        cache_count(&pa1_dir, "SELECT COUNT(*) FROM posts"),
+        0,
+        "purged from the SQLite file"
+    );
     assert_eq!(cache_count(&pa1_dir, "SELECT COUNT(*) FROM media_cache"), 0);
     assert!(!pa1.photo_cached(&sha), "the sealed photo file is deleted");
     t.sync().unwrap();
@@ -323,21 +378,34 @@ fn a_post_the_server_refuses_on_consent_is_a_typed_failure_and_rolled_back_con4(
     let server = TestServer::fresh(&tmp.path().join("server"));
     let t = staff(&server.url(), &tmp.path().join("tA"), "tA", None);
     let v = t
-        .check_photo(&dlib("Tom_Cruise_avp_2014_4.jpg"), &tags(&["a1"]), &class_a(), &[])
+        .check_photo(
+            &dlib("Tom_Cruise_avp_2014_4.jpg"),
+            &tags(&["a1"]),
+            &class_a(),
+            &[],
+        )
         .unwrap();
     let PhotoVerdict::Allowed { photo, tagged, .. } = v else {
         panic!("{v:?}")
     };
     t.post_photo(&class_a(), "", &photo.large.sha256_hex, &tagged)
         .unwrap();
-    assert_eq!(t.feed(&class_a()).unwrap().len(), 1, "shown at once, pending");
+    assert_eq!(
+        t.feed(&class_a()).unwrap().len(),
+        1,
+        "shown at once, pending"
+    );
     // Consent changes on the server before the tablet syncs.
     let h = signed_in(&server.url(), &tmp.path().join("H"), "H");
     h.set_consent("a1", &ConsentRecord::default()).unwrap();
     let out = t.sync().unwrap();
     assert_eq!(out.failed_posts.len(), 1);
     assert_eq!(out.failed_posts[0].code, RejectCode::ConsentBlocked);
-    assert!(out.failed_posts[0].reason.contains("a1"), "{}", out.failed_posts[0].reason);
+    assert!(
+        out.failed_posts[0].reason.contains("a1"),
+        "{}",
+        out.failed_posts[0].reason
+    );
     assert!(t.feed(&class_a()).unwrap().is_empty(), "rolled back");
 }
 
@@ -350,7 +418,14 @@ fn an_interrupted_upload_resumes_from_the_acknowledged_chunk() {
     let dir = tmp.path().join("tA");
     let t = staff(&proxy.url(), &dir, "tA", Some(4096));
     let v = t
-        .check_photo(&dlib("bald_guys.jpg"), &[], &Audience::Portfolio { pupil_id: "a1".into() }, &[])
+        .check_photo(
+            &dlib("bald_guys.jpg"),
+            &[],
+            &Audience::Portfolio {
+                pupil_id: "a1".into(),
+            },
+            &[],
+        )
         .unwrap();
     // bald_guys has faces and no tags: blur them all, then post the blurred copy.
     let PhotoVerdict::NeedsReview { boxes, .. } = v else {
@@ -358,13 +433,17 @@ fn an_interrupted_upload_resumes_from_the_acknowledged_chunk() {
     };
     let blur: Vec<BlurredFace> = boxes
         .into_iter()
-        .map(|face| BlurredFace { pupil_id: None, face })
+        .map(|face| BlurredFace {
+            pupil_id: None,
+            face,
+        })
         .collect();
     let audience = Audience::Portfolio {
         pupil_id: "a1".into(),
     };
-    let PhotoVerdict::AllowedAfterBlur { photo, tagged, .. } =
-        t.check_photo(&dlib("bald_guys.jpg"), &[], &audience, &blur).unwrap()
+    let PhotoVerdict::AllowedAfterBlur { photo, tagged, .. } = t
+        .check_photo(&dlib("bald_guys.jpg"), &[], &audience, &blur)
+        .unwrap()
     else {
         panic!("expected AllowedAfterBlur")
     };
@@ -394,6 +473,9 @@ fn an_interrupted_upload_resumes_from_the_acknowledged_chunk() {
         "resumed from the acknowledged offset"
     );
     assert!(out.failed_posts.is_empty());
-    assert_eq!(server_media(&server_dir), vec![photo.large.sha256_hex.clone()]);
+    assert_eq!(
+        server_media(&server_dir),
+        vec![photo.large.sha256_hex.clone()]
+    );
     assert_eq!(cache_count(&dir, "SELECT done FROM media_uploads"), 1);
 }

@@ -71,7 +71,10 @@ async fn consent_rows_of_the_access_matrix_hold_over_http() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 11, "every read_consent and write_consent row is checked");
+    assert_eq!(
+        checked, 11,
+        "every read_consent and write_consent row is checked"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -98,7 +101,10 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
             .unwrap(),
     )
     .await;
-    assert_eq!((s, b["field"].as_str()), (StatusCode::BAD_REQUEST, Some("sha256")));
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("sha256"))
+    );
     let (s, b) = status(
         http.post(format!("{url}/v1/media/{good}"))
             .bearer_auth(&ta)
@@ -108,7 +114,10 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
             .unwrap(),
     )
     .await;
-    assert_eq!((s, b["field"].as_str()), (StatusCode::BAD_REQUEST, Some("size")));
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("size"))
+    );
     let pa1 = token(&http, &url, "pa1").await;
     let (s, _) = status(
         http.post(format!("{url}/v1/media/{good}"))
@@ -141,9 +150,16 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
     let (s, b) = status(put(0, bytes[..4000].to_vec(), good.clone()).await.unwrap()).await;
     assert_eq!((s, b["received"].as_u64()), (StatusCode::OK, Some(4000)));
     let (s, b) = status(put(0, bytes[..4000].to_vec(), good.clone()).await.unwrap()).await;
-    assert_eq!((s, b["field"].as_str()), (StatusCode::BAD_REQUEST, Some("offset")));
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("offset"))
+    );
     let (s, b) = status(put(4000, vec![0; 7000], good.clone()).await.unwrap()).await;
-    assert_eq!((s, b["field"].as_str()), (StatusCode::BAD_REQUEST, Some("body")), "past the size");
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("body")),
+        "past the size"
+    );
     let (s, b) = status(
         http.get(format!("{url}/v1/media/{good}"))
             .bearer_auth(&ta)
@@ -152,8 +168,17 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
             .unwrap(),
     )
     .await;
-    assert_eq!((s, b["received"].as_u64()), (StatusCode::OK, Some(4000)), "status to resume from");
-    let (s, b) = status(put(4000, bytes[4000..].to_vec(), good.clone()).await.unwrap()).await;
+    assert_eq!(
+        (s, b["received"].as_u64()),
+        (StatusCode::OK, Some(4000)),
+        "status to resume from"
+    );
+    let (s, b) = status(
+        put(4000, bytes[4000..].to_vec(), good.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, b["complete"].as_bool()), (StatusCode::OK, Some(true)));
 
     // Bytes that do not match their name are thrown away, never served.
@@ -165,7 +190,10 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
         .await
         .unwrap();
     let (s, b) = status(put(0, vec![1; 100], liar.clone()).await.unwrap()).await;
-    assert_eq!((s, b["field"].as_str()), (StatusCode::BAD_REQUEST, Some("sha256")));
+    assert_eq!(
+        (s, b["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("sha256"))
+    );
     let (s, b) = status(
         http.get(format!("{url}/v1/media/{liar}"))
             .bearer_auth(&ta)
@@ -174,7 +202,10 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
             .unwrap(),
     )
     .await;
-    assert_eq!((s, b["received"].as_u64(), b["complete"].as_bool()), (StatusCode::OK, Some(0), Some(false)));
+    assert_eq!(
+        (s, b["received"].as_u64(), b["complete"].as_bool()),
+        (StatusCode::OK, Some(0), Some(false))
+    );
     // The verified photo is served to its uploader, and to nobody who cannot see a post of it.
     let got = http
         .get(format!("{url}/v1/media/{good}/content"))
@@ -204,11 +235,26 @@ async fn posts_reach_only_their_audience_and_tags_are_rechecked_con4() {
             "post_id": uuid::Uuid::new_v4(), "audience": {"feed": "class_story", "class_id": "classA"},
             "caption": caption, "tagged": tags}}]})
     };
-    let push = |body: Value| http.post(format!("{url}/v1/push")).bearer_auth(&ta).json(&body).send();
-    let r: Value = push(post(json!(["a1", "a2"]), "blocked")).await.unwrap().json().await.unwrap();
+    let push = |body: Value| {
+        http.post(format!("{url}/v1/push"))
+            .bearer_auth(&ta)
+            .json(&body)
+            .send()
+    };
+    let r: Value = push(post(json!(["a1", "a2"]), "blocked"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["results"][0]["status"], "rejected");
     assert_eq!(r["results"][0]["code"], "consent_blocked");
-    let r: Value = push(post(json!(["a1"]), "reading week")).await.unwrap().json().await.unwrap();
+    let r: Value = push(post(json!(["a1"]), "reading week"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["results"][0]["status"], "accepted");
     for (who, sees) in [("pa1", true), ("pa2", true), ("pb1", false), ("tB", false)] {
         let t = token(&http, &url, who).await;

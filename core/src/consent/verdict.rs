@@ -51,7 +51,10 @@ pub fn screen(
     blurred: &[BlurredFace],
     faces: Result<Vec<FaceBox>, String>,
 ) -> Screening {
-    let blurred_pupils: Vec<&str> = blurred.iter().filter_map(|b| b.pupil_id.as_deref()).collect();
+    let blurred_pupils: Vec<&str> = blurred
+        .iter()
+        .filter_map(|b| b.pupil_id.as_deref())
+        .collect();
     let kept: Vec<String> = tagged
         .iter()
         .filter(|t| !blurred_pupils.contains(&t.as_str()))

@@ -58,7 +58,12 @@ pub struct Upload {
 }
 
 /// Queues an upload (once per hash); call in the transaction that queues the post.
-pub fn enqueue_upload(conn: &Connection, sha256: &str, path: &str, size: u64) -> Result<(), CoreError> {
+pub fn enqueue_upload(
+    conn: &Connection,
+    sha256: &str,
+    path: &str,
+    size: u64,
+) -> Result<(), CoreError> {
     conn.execute(
         "INSERT INTO media_uploads (sha256, path, size) VALUES (?1, ?2, ?3)
          ON CONFLICT(sha256) DO NOTHING",
@@ -71,7 +76,9 @@ pub fn enqueue_upload(conn: &Connection, sha256: &str, path: &str, size: u64) ->
 /// Unfinished uploads, oldest first.
 pub fn pending_uploads(conn: &Connection) -> Result<Vec<Upload>, CoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT sha256, path, size, acked FROM media_uploads WHERE done = 0 ORDER BY seq")
+        .prepare_cached(
+            "SELECT sha256, path, size, acked FROM media_uploads WHERE done = 0 ORDER BY seq",
+        )
         .ctx("preparing the upload query")?;
     let rows = stmt
         .query_map([], |r| {
@@ -130,7 +137,9 @@ pub fn over_budget(conn: &Connection, budget: u64) -> Result<Vec<String>, CoreEr
         .prepare_cached("SELECT sha256, bytes FROM media_cache ORDER BY last_used DESC")
         .ctx("preparing the LRU query")?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })
         .ctx("reading the LRU")?;
     let mut used = 0u64;
     let mut evict = Vec::new();

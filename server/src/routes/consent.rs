@@ -13,7 +13,12 @@ use crate::db::school_facts;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 
-async fn allowed(state: &AppState, caller: &Caller, action: Action, pupil: &str) -> Result<(), ServerError> {
+async fn allowed(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    pupil: &str,
+) -> Result<(), ServerError> {
     let facts = school_facts(&state.db, &caller.school_id).await?;
     can(&facts, Some(&caller.user_id), action, &Target::Pupil(pupil)).map_err(|d| match d {
         homeroom_protocol::Denied::UnknownTarget(_) => ServerError::NotFound,

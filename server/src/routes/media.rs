@@ -32,10 +32,7 @@ fn checked_hash(sha: &str) -> Result<(), ServerError> {
     if is_sha256_hex(sha) {
         Ok(())
     } else {
-        Err(ServerError::field(
-            "sha256",
-            "not a lower-case hex SHA-256",
-        ))
+        Err(ServerError::field("sha256", "not a lower-case hex SHA-256"))
     }
 }
 
@@ -289,7 +286,7 @@ pub async fn content(
     if !allowed {
         return Err(ServerError::NotFound);
     }
-    let bytes = std::fs::read(state.media_path(&caller.school_id, &sha, false))
-        .map_err(io("read"))?;
+    let bytes =
+        std::fs::read(state.media_path(&caller.school_id, &sha, false)).map_err(io("read"))?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
 }

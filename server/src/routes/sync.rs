@@ -274,9 +274,8 @@ pub async fn pull(
 
 /// Whether `user` may see `change`, by the shared rules.
 fn visible(facts: &SchoolFacts, user: &str, change: &Change) -> bool {
-    let on_pupil = |action: Action, pupil: &str| {
-        can(facts, Some(user), action, &Target::Pupil(pupil)).is_ok()
-    };
+    let on_pupil =
+        |action: Action, pupil: &str| can(facts, Some(user), action, &Target::Pupil(pupil)).is_ok();
     match change {
         Change::Award(a) => on_pupil(Action::ReadPoints, &a.pupil_id),
         Change::AwardRemoved { pupil_id, .. } => on_pupil(Action::ReadPoints, pupil_id),
