@@ -751,6 +751,8 @@ impl Homeroom {
                     .cloned()
                     .collect();
                 changed.extend(awards::purge_except(&tx, &visible)?);
+                // Feeds this person may no longer read go too, with their cached photos.
+                self.purge_unreadable_posts(&tx, dir, &session.me.user_id)?;
             }
             // Retention applies here too, whatever the server has sent so far (REQ-PTS-7).
             changed.extend(awards::delete_expired(&tx, Utc::now())?);

@@ -337,6 +337,21 @@ impl Homeroom {
         }
     }
 
+    /// Drops cached posts (and their photos) of feeds `user` may no longer read (REQ-ACC-5).
+    pub(crate) fn purge_unreadable_posts(
+        &self,
+        conn: &Connection,
+        dir: &homeroom_protocol::wire::Directory,
+        user: &str,
+    ) -> Result<(), CoreError> {
+        for sha in posts::purge_unreadable(conn, |a| a.may_read(&dir.facts, user))? {
+            if !posts::media_in_use(conn, &sha)? {
+                self.drop_cached(conn, &sha)?;
+            }
+        }
+        Ok(())
+    }
+
     fn cache_path(&self, sha: &str) -> PathBuf {
         self.media_dir.join("cache").join(format!("{sha}.sealed"))
     }

@@ -152,3 +152,29 @@ pub fn over_budget(conn: &Connection, budget: u64) -> Result<Vec<String>, CoreEr
     }
     Ok(evict)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn the_least_recently_used_photos_leave_the_cache_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("c.sqlite3"), &[3u8; 32]).unwrap();
+        let conn = store.conn();
+        touch_cached(&conn, "old", 400).unwrap();
+        touch_cached(&conn, "mid", 400).unwrap();
+        touch_cached(&conn, "new", 400).unwrap();
+        assert!(over_budget(&conn, 1200).unwrap().is_empty());
+        // Reading "old" again makes it recent: "mid" is now the least recently used.
+        touch_cached(&conn, "old", 400).unwrap();
+        assert_eq!(over_budget(&conn, 800).unwrap(), vec!["mid".to_owned()]);
+        assert_eq!(
+            over_budget(&conn, 400).unwrap(),
+            vec!["new".to_owned(), "mid".to_owned()]
+        );
+        assert!(forget_cached(&conn, "mid").unwrap());
+        assert!(!forget_cached(&conn, "mid").unwrap());
+    }
+}

@@ -120,3 +120,83 @@ pub fn feed(
     }
     Ok(out)
 }
+
+/// Deletes every cached post in a feed this person may no longer read (REQ-ACC-5); returns the
+/// photo hashes those posts showed.
+pub fn purge_unreadable(
+    conn: &Connection,
+    may_read: impl Fn(&Audience) -> bool,
+) -> Result<Vec<String>, CoreError> {
+    let feeds: Vec<(String, String)> = conn
+        .prepare("SELECT DISTINCT feed, scope_id FROM posts")
+        .ctx("preparing the feed list")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ctx("listing feeds")?
+        .collect::<Result<_, _>>()
+        .ctx("reading a feed name")?;
+    let mut photos = Vec::new();
+    for (feed, scope) in feeds {
+        let audience = match feed.as_str() {
+            "class_story" => Audience::ClassStory {
+                class_id: scope.clone(),
+            },
+            "school_story" => Audience::SchoolStory,
+            _ => Audience::Portfolio {
+                pupil_id: scope.clone(),
+            },
+        };
+        if may_read(&audience) {
+            continue;
+        }
+        let mut stmt = conn
+            .prepare("DELETE FROM posts WHERE feed = ?1 AND scope_id = ?2 RETURNING media_sha256")
+            .ctx("preparing a feed purge")?;
+        let gone = stmt
+            .query_map(params![feed, scope], |r| r.get::<_, Option<String>>(0))
+            .ctx("purging a feed")?;
+        for sha in gone {
+            photos.extend(sha.ctx("reading a purged post")?);
+        }
+    }
+    Ok(photos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    fn post(audience: Audience, sha: &str) -> PostRecord {
+        PostRecord {
+            id: Uuid::new_v4(),
+            audience,
+            author: "tA".into(),
+            caption: "c".into(),
+            media_sha256: Some(sha.into()),
+            tagged: vec![],
+            posted_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn feeds_one_may_no_longer_read_are_purged_with_their_photos_acc5() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("c.sqlite3"), &[3u8; 32]).unwrap();
+        let conn = store.conn();
+        let class = Audience::ClassStory {
+            class_id: "classA".into(),
+        };
+        let folio = Audience::Portfolio {
+            pupil_id: "a3".into(),
+        };
+        upsert(&conn, store.sealer(), &post(class.clone(), "aa"), false).unwrap();
+        upsert(&conn, store.sealer(), &post(folio.clone(), "bb"), false).unwrap();
+        let gone = purge_unreadable(&conn, |a| *a == class).unwrap();
+        assert_eq!(gone, vec!["bb".to_owned()]);
+        assert_eq!(feed(&conn, store.sealer(), &class).unwrap().len(), 1);
+        assert!(feed(&conn, store.sealer(), &folio).unwrap().is_empty());
+        assert!(!media_in_use(&conn, "bb").unwrap());
+    }
+}
