@@ -58,7 +58,7 @@ pub async fn set(
     school_id: &str,
     pupil_id: &str,
     record: &ConsentRecord,
-    by: Option<&str>,
+    by: Option<String>,
 ) -> Result<Vec<String>, ServerError> {
     let json = serde_json::to_string(record).map_err(internal("consent"))?;
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);

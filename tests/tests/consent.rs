@@ -41,7 +41,7 @@ fn staff(url: &str, dir: &Path, who: &str, chunk: Option<usize>) -> Homeroom {
     let d = Homeroom::open(Settings {
         server_url: url.to_owned(),
         data_dir: dir.to_owned(),
-        device_id: None,
+        device_id: Some(fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: TEST_KEY.to_vec(),
         request_timeout: None,
         face_model: Some(env_path("HOMEROOM_FACE_MODEL")),

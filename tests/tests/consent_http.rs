@@ -12,7 +12,8 @@ async fn token(http: &Client, url: &str, who: &str) -> String {
     let u = fixture::user_by_id(who).expect("fixture person");
     let body = match u.pupil_code() {
         Some(code) => json!({"method": "pupil_code", "code": code}),
-        None => json!({"method": "password", "email": u.email(), "password": u.password()}),
+        None => json!({"method": "password", "email": u.email(), "password": u.password(),
+                       "device_id": fixture::ENROLLED_TABLET_KEY}),
     };
     let r = http
         .post(format!("{url}/v1/sessions"))

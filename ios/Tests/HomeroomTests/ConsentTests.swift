@@ -20,7 +20,7 @@ final class ConsentTests: XCTestCase {
 
     func teacher() async throws -> HomeroomSession {
         let d = try HomeroomSession(config: HomeroomConfig(
-            serverUrl: server.url, dataDir: tmp.appendingPathComponent("tA").path, deviceId: nil, atRestKey: testKey))
+            serverUrl: server.url, dataDir: tmp.appendingPathComponent("tA").path, deviceId: enrolledTabletKey, atRestKey: testKey))
         _ = try await d.signIn(email: "ta@greenfield.test", password: "tA-password")
         try await d.sync()
         return d

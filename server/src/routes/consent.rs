@@ -55,7 +55,7 @@ pub async fn write(
         &caller.school_id,
         &pupil_id,
         &record,
-        Some(&caller.user_id),
+        Some(caller.user_id.clone()),
     )
     .await?;
     tx.commit().await?;

@@ -35,7 +35,7 @@ class ConsentTest {
     }
 
     private suspend fun teacher(): Homeroom =
-        Homeroom(HomeroomConfig(server.url, File(tmp, "tA").path, null, TEST_KEY)).also {
+        Homeroom(HomeroomConfig(server.url, File(tmp, "tA").path, ENROLLED_TABLET_KEY, TEST_KEY)).also {
             it.signIn("ta@greenfield.test", "tA-password")
             it.sync()
         }
