@@ -8,16 +8,15 @@ use serde_json::{json, Value};
 
 const MATRIX: &str = include_str!("../../../shared/policy/access-matrix.csv");
 
+/// A session token: pupils sign in with their code, everyone else through the shared helper.
 async fn token(http: &Client, url: &str, who: &str) -> String {
     let u = fixture::user_by_id(who).expect("fixture person");
-    let body = match u.pupil_code() {
-        Some(code) => json!({"method": "pupil_code", "code": code}),
-        None => json!({"method": "password", "email": u.email(), "password": u.password(),
-                       "device_id": fixture::ENROLLED_TABLET_KEY}),
+    let Some(code) = u.pupil_code() else {
+        return homeroom_e2e::api_token(http, url, who).await;
     };
     let r = http
         .post(format!("{url}/v1/sessions"))
-        .json(&body)
+        .json(&json!({"method": "pupil_code", "code": code}))
         .send()
         .await
         .unwrap();
