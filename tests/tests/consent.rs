@@ -65,13 +65,10 @@ fn tags(t: &[&str]) -> Vec<String> {
     t.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn sqlite_count(path: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
+/// One number from a device's cache file (asserting on the SQLite file, not only the API).
 fn cache_count(dir: &Path, sql: &str) -> i64 {
-    sqlite_count(&dir.join("homeroom-cache.sqlite3"), sql)
+    let conn = rusqlite::Connection::open(dir.join("homeroom-cache.sqlite3")).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 /// Files the server stores under its media directory (complete uploads only), by name.
@@ -459,10 +456,16 @@ fn an_interrupted_upload_resumes_from_the_acknowledged_chunk() {
     let acked = cache_count(&dir, "SELECT acked FROM media_uploads") as u64;
     assert!(acked > 0 && acked < size, "acked {acked} of {size}");
     assert_eq!(acked % 4096, 0, "whole chunks only");
-    let server_received = sqlite_count(
-        &server_dir.join("homeroom.sqlite3"),
-        "SELECT received FROM media",
-    ) as u64;
+    // The server's own row (SQLite or PostgreSQL, whichever the run uses).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server_received: i64 = rt.block_on(async {
+        let db = homeroom_e2e::server_db(&server_dir).await;
+        sqlx::query_scalar("SELECT received FROM media")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    });
+    let server_received = server_received as u64;
     assert_eq!(server_received, acked);
 
     proxy.set(Fault::Pass);
