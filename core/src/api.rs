@@ -19,6 +19,9 @@ use crate::error::CoreError;
 pub struct Api {
     base: String,
     http: Client,
+    /// For the live event stream: no overall deadline (it stays open); the reader watches for
+    /// silence instead.
+    stream: Client,
 }
 
 impl Api {
@@ -37,7 +40,11 @@ impl Api {
             .gzip(true)
             .build()
             .map_err(|e| CoreError::Io(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Api { base, http })
+        let stream = Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| CoreError::Io(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Api { base, http, stream })
     }
 
     #[tracing::instrument(skip_all)]
@@ -73,6 +80,28 @@ impl Api {
     ) -> Result<ParentCode, CoreError> {
         let url = format!("{}/v1/pupils/{pupil_id}/parent-code", self.base);
         send(self.http.post(url).bearer_auth(token)).await
+    }
+
+    /// Opens the live event stream (`GET /v1/events`, server-sent events); the caller reads it.
+    #[tracing::instrument(skip_all)]
+    pub async fn events(&self, token: &str) -> Result<reqwest::Response, CoreError> {
+        let resp = self
+            .stream
+            .get(format!("{}/v1/events", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| CoreError::Offline(transport_reason(&e)))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        Err(CoreError::Server {
+            status: status.as_u16(),
+            detail: "the live stream was refused".into(),
+            retry_after: None,
+        })
     }
 
     /// Ends the session on the server (sign-out); the answer has no body.

@@ -272,6 +272,15 @@ impl Homeroom {
         Ok(self.session()?.map(|s| s.me))
     }
 
+    /// The live stream opens with the session's token; `None` when signed out.
+    pub(crate) fn session_token(&self) -> Result<Option<String>, CoreError> {
+        Ok(self.session()?.map(|s| s.token))
+    }
+
+    pub(crate) fn api(&self) -> &Api {
+        &self.api
+    }
+
     pub(crate) fn session(&self) -> Result<Option<Session>, CoreError> {
         if let Some(s) = &self.memo().session {
             return Ok(s.clone());

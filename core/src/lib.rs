@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod consent;
 pub mod error;
 pub mod homeroom;
+pub mod live;
 pub mod media;
 pub mod photos;
 pub mod store;

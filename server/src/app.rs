@@ -24,6 +24,8 @@ pub struct AppState {
     pub limits: std::sync::Arc<crate::limits::Limits>,
     /// Where uploaded media is stored (`<data dir>/media`).
     pub media_dir: PathBuf,
+    /// Wakes live event streams when a school's change log grows (REQ-OFF-3).
+    pub live: std::sync::Arc<crate::live::LiveHub>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             db,
             limits: Default::default(),
             media_dir: data_dir.join("media"),
+            live: Default::default(),
         }
     }
 }
@@ -70,6 +73,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/pupils/{id}"),
     ("GET", "/v1/pupils/{id}/export"),
     ("GET", "/v1/audit"),
+    ("GET", "/v1/events"),
     ("DELETE", "/v1/sessions/current"),
     ("POST", "/v1/devices"),
     ("GET", "/v1/devices"),
@@ -116,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pupils/{id}", delete(routes::pupils::erase))
         .route("/v1/pupils/{id}/export", get(routes::pupils::export))
         .route("/v1/audit", get(audit::list))
+        .route("/v1/events", get(crate::live::events))
         .route("/v1/sessions/current", delete(routes::session::sign_out))
         .route(
             "/v1/devices",
@@ -171,10 +176,13 @@ pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Internal(format!("local addr: {e}")))?;
+    let state = AppState::new(db.clone(), &config.data_dir);
+    // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
+    let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
     Ok(Bound {
         addr,
         listener,
-        app: router(AppState::new(db.clone(), &config.data_dir)),
+        app: router(state),
         db,
     })
 }

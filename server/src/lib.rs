@@ -10,6 +10,7 @@ pub mod directory;
 pub mod error;
 pub mod json;
 pub mod limits;
+pub mod live;
 pub mod posts;
 pub mod removal;
 pub mod retention;

@@ -129,6 +129,42 @@ fn main() {
     }
     let (c50, _) = summary(cold);
 
+    // 4. Live mode (REQ-OFF-3): from the tablet's tap to the parent's listener, the phone never
+    // asking — the server's event stream wakes it and it syncs.
+    let phone = std::sync::Arc::new(signed_in(&url, &tmp.path().join("phone"), "pa1"));
+    phone.sync().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    phone
+        .observe_points(
+            "a1",
+            std::sync::Arc::new(move |_, u| {
+                if let homeroom_core::views::ViewUpdate::Changes { inserted, .. } = u {
+                    for _ in inserted {
+                        let _ = tx.send(Instant::now());
+                    }
+                }
+            }),
+        )
+        .unwrap();
+    let live = homeroom_core::live::start(phone.clone()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut reach = Vec::new();
+    for i in 0..50 {
+        let t = Instant::now();
+        tablet
+            .award_points(
+                &["a1".into()],
+                "classA-teamwork",
+                Some(&format!("live {i}")),
+            )
+            .unwrap();
+        tablet.sync().unwrap();
+        let heard = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        reach.push(heard - t);
+    }
+    live.stop();
+    let (l50, l99) = summary(reach);
+
     println!(
         "| measurement | ours p50 | ours p99 | peer | peer p50 | peer p99 | ratio (p50) | target |"
     );
@@ -149,5 +185,10 @@ fn main() {
     println!(
         "| cold initial sync of {received} awards (median of 5), ms | {} | – | – | – | – | – | < 1 s |",
         ms(c50)
+    );
+    println!(
+        "| live: tablet award → parent's listener (50 awards), ms | {} | {} | – | – | – | – | < 2 s |",
+        ms(l50),
+        ms(l99)
     );
 }

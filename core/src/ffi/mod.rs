@@ -12,7 +12,10 @@ use crate::error::CoreError;
 use crate::homeroom::{Homeroom, Settings};
 use crate::store::awards::CachedAward;
 use crate::views::ViewUpdate;
+
+mod live;
 use homeroom_protocol::wire::Directory;
+pub use live::LiveMode;
 
 mod consent;
 pub use consent::*;
@@ -24,7 +27,8 @@ pub struct HomeroomConfig {
     pub server_url: String,
     /// A directory private to the app (the cache and outbox live here).
     pub data_dir: String,
-    /// This device's id, for staff device enrolment.
+    /// For staff tablets, the enrolment key the school's admin issued (REQ-ACC-6): staff sign in
+    /// only on an enrolled device. Parents and pupils may leave it empty.
     pub device_id: Option<String>,
     /// 32 random bytes kept in the Android Keystore / iOS Keychain; seals the cache (REQ-PRV-3).
     pub at_rest_key: Vec<u8>,

@@ -59,6 +59,8 @@ pub async fn write(
     )
     .await?;
     tx.commit().await?;
+    // Withdrawals are in the log now: live devices fetch them at once (REQ-OFF-3, CON-4).
+    crate::live::changed(&state, &caller.school_id).await;
     tracing::info!("consent record changed");
     Ok(Json(record))
 }

@@ -40,6 +40,12 @@ pub async fn push(
             outcome,
         });
     }
+    if results
+        .iter()
+        .any(|r| matches!(r.outcome, WriteOutcome::Accepted))
+    {
+        crate::live::changed(&state, &caller.school_id).await;
+    }
     Ok(Json(PushResponse { results }))
 }
 
