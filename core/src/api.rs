@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use homeroom_protocol::consent::ConsentRecord;
+use homeroom_protocol::posts::{MediaStatus, StartUpload};
 use homeroom_protocol::wire::{
     ApiError, PullQuery, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse,
 };
@@ -187,15 +189,90 @@ impl Api {
         .await?;
         String::from_utf8(body).map_err(|e| CoreError::Protocol(e.to_string()))
     }
+
+    /// Starts (or looks up) the upload of `size` bytes named `sha256`: how much the server holds.
+    #[tracing::instrument(skip_all)]
+    pub async fn media_start(
+        &self,
+        token: &str,
+        sha256: &str,
+        size: u64,
+    ) -> Result<MediaStatus, CoreError> {
+        send(
+            self.http
+                .post(format!("{}/v1/media/{sha256}", self.base))
+                .bearer_auth(token)
+                .json(&StartUpload { size }),
+        )
+        .await
+    }
+
+    /// Sends one chunk starting at `offset` (the server's acknowledged offset).
+    #[tracing::instrument(skip_all, fields(offset, len = chunk.len()))]
+    pub async fn media_chunk(
+        &self,
+        token: &str,
+        sha256: &str,
+        offset: u64,
+        chunk: Vec<u8>,
+    ) -> Result<MediaStatus, CoreError> {
+        send(
+            self.http
+                .put(format!("{}/v1/media/{sha256}", self.base))
+                .bearer_auth(token)
+                .query(&[("offset", offset)])
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(chunk),
+        )
+        .await
+    }
+
+    /// Downloads a photo's bytes.
+    #[tracing::instrument(skip_all)]
+    pub async fn media_content(&self, token: &str, sha256: &str) -> Result<Vec<u8>, CoreError> {
+        let req = self
+            .http
+            .get(format!("{}/v1/media/{sha256}/content", self.base))
+            .bearer_auth(token);
+        let (status, _, body) = exchange(req).await?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(server_error(status, None, &body))
+        }
+    }
+
+    /// Replaces a pupil's consent record (admin and leaders).
+    #[tracing::instrument(skip_all)]
+    pub async fn put_consent(
+        &self,
+        token: &str,
+        pupil_id: &str,
+        record: &ConsentRecord,
+    ) -> Result<ConsentRecord, CoreError> {
+        send(
+            self.http
+                .put(format!("{}/v1/pupils/{pupil_id}/consent", self.base))
+                .bearer_auth(token)
+                .json(record),
+        )
+        .await
+    }
 }
 
-async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, CoreError> {
-    let body = send_raw(req).await?;
-    serde_json::from_slice(&body).map_err(|e| CoreError::Protocol(e.to_string()))
-}
-
+/// Sends a request and reads the whole answer: status, `Retry-After` and body.
 /// Sends and returns the body of a successful answer; error bodies become typed errors.
 async fn send_raw(req: RequestBuilder) -> Result<Vec<u8>, CoreError> {
+    let (status, retry_after, body) = exchange(req).await?;
+    if status.is_success() {
+        return Ok(body);
+    }
+    Err(server_error(status, retry_after, &body))
+}
+
+async fn exchange(
+    req: RequestBuilder,
+) -> Result<(reqwest::StatusCode, Option<u64>, Vec<u8>), CoreError> {
     let resp = req
         .send()
         .await
@@ -210,17 +287,27 @@ async fn send_raw(req: RequestBuilder) -> Result<Vec<u8>, CoreError> {
         .bytes()
         .await
         .map_err(|e| CoreError::Offline(transport_reason(&e)))?;
-    if status.is_success() {
-        return Ok(body.to_vec());
-    }
-    let detail = serde_json::from_slice::<ApiError>(&body)
+    Ok((status, retry_after, body.to_vec()))
+}
+
+/// An error answer as a typed error with the server's words.
+fn server_error(status: reqwest::StatusCode, retry_after: Option<u64>, body: &[u8]) -> CoreError {
+    let detail = serde_json::from_slice::<ApiError>(body)
         .map(|e| e.message)
         .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_owned());
-    Err(CoreError::Server {
+    CoreError::Server {
         status: status.as_u16(),
         detail,
         retry_after,
-    })
+    }
+}
+
+async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, CoreError> {
+    let (status, retry_after, body) = exchange(req).await?;
+    if status.is_success() {
+        return serde_json::from_slice(&body).map_err(|e| CoreError::Protocol(e.to_string()));
+    }
+    Err(server_error(status, retry_after, &body))
 }
 
 /// Describes a transport failure without the URL (it may carry a token in a query someday).

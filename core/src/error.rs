@@ -34,6 +34,10 @@ pub enum CoreError {
     WrongKey,
     #[error("the device cache was damaged and has been rebuilt; {0}")]
     CacheCorrupt(String),
+    /// The consent filter has not cleared these exact bytes for this audience and these tags
+    /// (REQ-CON-2): nothing was queued.
+    #[error("this photo cannot be posted: {0}")]
+    PhotoNotCleared(String),
     #[error("this photo cannot be used: {0}")]
     Media(#[from] crate::media::MediaError),
     #[error("{0}")]

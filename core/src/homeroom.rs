@@ -32,6 +32,13 @@ pub struct Settings {
     pub at_rest_key: Vec<u8>,
     /// How long one request may take before the device counts as offline (default 30 s).
     pub request_timeout: Option<Duration>,
+    /// The face-detection model (CenterFace ONNX) the consent filter runs; without one, every
+    /// photo needs review (REQ-CON-2: never a silent yes).
+    pub face_model: Option<PathBuf>,
+    /// Upload chunk size (default `MEDIA_CHUNK_BYTES`).
+    pub upload_chunk_bytes: Option<usize>,
+    /// Byte budget of the downloaded-photo cache (default 200 MB); least recently used go first.
+    pub media_cache_bytes: Option<u64>,
 }
 
 /// A phone on a slow network still finishes a page within this; beyond it, retry later.
@@ -76,6 +83,10 @@ pub struct SyncOutcome {
     pub sent: u32,
     /// Writes the server refused, with its reason; their optimistic changes were rolled back.
     pub refused: Vec<(String, String)>,
+    /// Posts the server refused (consent re-check, REQ-CON-4), typed for the app.
+    pub failed_posts: Vec<crate::photos::FailedPost>,
+    /// Photos uploaded in this sync: hash, the offset the upload resumed from, and size.
+    pub uploads: Vec<(String, u64, u64)>,
     /// Changes received.
     pub received: u32,
 }
@@ -121,7 +132,11 @@ pub struct Homeroom {
     pub(crate) api: Api,
     pub(crate) runtime: tokio::runtime::Runtime,
     /// Prepared photos waiting to be uploaded, named by content hash.
-    outgoing_dir: PathBuf,
+    pub(crate) outgoing_dir: PathBuf,
+    /// Everything photo on this device: `outgoing/` and the sealed download cache `cache/`.
+    pub(crate) media_dir: PathBuf,
+    /// The consent filter's settings and lazily loaded detector.
+    pub(crate) photos: crate::photos::PhotoSettings,
     device_id: Option<String>,
     observers: Mutex<Vec<Arc<PointsSubscription>>>,
     /// Thread list and thread subscriptions (REQ-MSG-1).
@@ -155,6 +170,12 @@ impl Homeroom {
             api,
             runtime,
             outgoing_dir: settings.data_dir.join("media").join("outgoing"),
+            media_dir: settings.data_dir.join("media"),
+            photos: crate::photos::PhotoSettings::new(
+                settings.face_model,
+                settings.upload_chunk_bytes,
+                settings.media_cache_bytes,
+            ),
             device_id: settings.device_id,
             observers: Mutex::new(Vec::new()),
             message_views: Default::default(),
@@ -313,7 +334,7 @@ impl Homeroom {
         let r = self.store.wipe();
         self.forget_memo();
         r?;
-        match std::fs::remove_dir_all(&self.outgoing_dir) {
+        match std::fs::remove_dir_all(&self.media_dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(CoreError::Io(format!("cannot delete prepared photos: {e}")))
             }
@@ -326,6 +347,14 @@ impl Homeroom {
     #[tracing::instrument(skip_all)]
     pub fn prepare_photo(&self, input: &std::path::Path) -> Result<PreparedFiles, CoreError> {
         let prepared = crate::media::prepare_photo(input, &crate::media::PhotoOptions::default())?;
+        self.save_prepared(&prepared)
+    }
+
+    /// Saves an encoded large version and thumbnail under their hashes for the upload chain.
+    pub(crate) fn save_prepared(
+        &self,
+        prepared: &crate::media::PreparedPhoto,
+    ) -> Result<PreparedFiles, CoreError> {
         std::fs::create_dir_all(&self.outgoing_dir)
             .map_err(|e| CoreError::Io(format!("cannot create the photo folder: {e}")))?;
         let save = |img: &crate::media::EncodedImage| -> Result<PreparedFile, CoreError> {
@@ -591,6 +620,8 @@ impl Homeroom {
         outcome: &mut SyncOutcome,
         changed: &mut BTreeSet<String>,
     ) -> Result<(), CoreError> {
+        // Media first: a post waits for the photo it refers to (issue 4).
+        self.upload_pending(session, outcome)?;
         loop {
             let batch =
                 outbox::next_batch(&self.store.conn(), self.store.sealer(), MAX_WRITES_PER_PUSH)?;
@@ -668,6 +699,16 @@ impl Homeroom {
                         announcement_id, ..
                     } => messages::settle_announcement(&tx, announcement_id, accepted)?,
                     WriteOp::MarkThreadRead { .. } | WriteOp::ReportMessage { .. } => {}
+                    WriteOp::CreatePost(post) => {
+                        if let WriteOutcome::Rejected { code, reason } = &result.outcome {
+                            crate::photos::roll_back_post(&tx, post)?;
+                            outcome.failed_posts.push(crate::photos::FailedPost {
+                                post_id: post.post_id.to_string(),
+                                code: *code,
+                                reason: reason.clone(),
+                            });
+                        }
+                    }
                 }
                 match &result.outcome {
                     WriteOutcome::Accepted | WriteOutcome::AlreadyApplied => {
@@ -730,6 +771,9 @@ impl Homeroom {
                     Change::Announcement(a) => {
                         messages::upsert_announcement(&tx, self.store.sealer(), a, false)?
                     }
+                    Change::Post(_) | Change::PostWithdrawn { .. } => {
+                        self.apply_photo_change(&tx, change)?;
+                    }
                 }
             }
             if let Some(dir) = &page.directory {
@@ -751,6 +795,8 @@ impl Homeroom {
                     .cloned()
                     .collect();
                 changed.extend(awards::purge_except(&tx, &visible)?);
+                // Feeds this person may no longer read go too, with their cached photos.
+                self.purge_unreadable_posts(&tx, dir, &session.me.user_id)?;
             }
             // Retention applies here too, whatever the server has sent so far (REQ-PTS-7).
             changed.extend(awards::delete_expired(&tx, Utc::now())?);
@@ -840,5 +886,6 @@ fn empty_directory(me: &Me) -> Directory {
         hours: Default::default(),
         working_hours: Default::default(),
         lock_screen: Default::default(),
+        consent: Default::default(),
     }
 }

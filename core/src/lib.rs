@@ -11,6 +11,7 @@ pub mod homeroom;
 pub mod live;
 pub mod media;
 pub mod messaging;
+pub mod photos;
 pub mod store;
 pub mod views;
 

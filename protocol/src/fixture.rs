@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::access::{ClassFacts, PupilFacts, Role, SchoolFacts, UserFacts};
+use crate::consent::{ConsentRecord, ConsentState, ConsentUse};
 
 /// The fixture school's id.
 pub const SCHOOL_ID: &str = "greenfield";
@@ -200,4 +201,39 @@ pub fn facts() -> SchoolFacts {
         classes,
         pupils,
     }
+}
+
+/// The fixture's photo consent (REQ-CON-1): a1 granted every use; a2's family agreed "own
+/// family's portfolio only" (Class and School Story refused); b1 is in local-authority care with
+/// the placing authority's grant for the portfolio alone (a carer's yes elsewhere counts for
+/// nothing); a3 (left) was never asked.
+pub fn consent() -> BTreeMap<String, ConsentRecord> {
+    use ConsentState::*;
+    use ConsentUse::*;
+    let record = |uses: &[(ConsentUse, ConsentState)]| ConsentRecord {
+        uses: uses.iter().cloned().collect(),
+        ..Default::default()
+    };
+    let mut m = BTreeMap::new();
+    m.insert(
+        "a1".to_owned(),
+        record(&[
+            (OwnPortfolio, Granted),
+            (ClassStory, Granted),
+            (SchoolStory, Granted),
+        ]),
+    );
+    m.insert(
+        "a2".to_owned(),
+        record(&[
+            (OwnPortfolio, Granted),
+            (ClassStory, Refused),
+            (SchoolStory, Refused),
+        ]),
+    );
+    let mut b1 = record(&[(ClassStory, Granted)]);
+    b1.in_care = true;
+    b1.authority_grants = vec![OwnPortfolio];
+    m.insert("b1".to_owned(), b1);
+    m
 }

@@ -9,6 +9,7 @@ pub mod fixture;
 pub mod membership;
 pub mod messaging;
 pub mod notify;
+pub mod posts;
 pub mod retention;
 pub mod skills;
 pub mod wire;

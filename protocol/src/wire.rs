@@ -108,6 +108,9 @@ pub enum WriteOp {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// REQ-STO-1..3: a Class Story, School Story or portfolio post; its tags are re-checked
+    /// against consent on the server (REQ-CON-4).
+    CreatePost(crate::posts::NewPost),
 }
 
 /// One pupil of an award action and the id of the award made for them.
@@ -155,6 +158,10 @@ pub enum RejectCode {
     NotFound,
     /// It breaks a limit or a shape rule.
     Invalid,
+    /// A tagged pupil's photo consent does not allow this audience (REQ-CON-4).
+    ConsentBlocked,
+    /// It refers to media that has not been uploaded completely yet.
+    MediaMissing,
 }
 
 /// Query of `GET /v1/pull`.
@@ -196,6 +203,13 @@ pub enum Change {
     MessageState(MessageState),
     /// A class announcement (REQ-MSG-3).
     Announcement(AnnouncementRecord),
+    /// A post someone may see (REQ-STO-1..3).
+    Post(crate::posts::PostRecord),
+    /// A post was withdrawn (consent changed, REQ-CON-4): devices remove it and its cached photo.
+    PostWithdrawn {
+        post_id: Uuid,
+        audience: crate::posts::Audience,
+    },
 }
 
 /// One message of a 1:1 thread between a parent and a staff member.
@@ -320,6 +334,10 @@ pub struct Directory {
     /// What this person's locked screen may show (REQ-NOT-5).
     #[serde(default)]
     pub lock_screen: crate::notify::LockScreenPreview,
+    /// Photo consent of the pupils this person may read it for (staff of their class, their own
+    /// parents: REQ-CON-1, CON-5). A change gives a new directory version, so devices refetch.
+    #[serde(default)]
+    pub consent: std::collections::BTreeMap<String, crate::consent::ConsentRecord>,
 }
 
 /// A class as the apps show it.

@@ -22,6 +22,8 @@ pub struct AppState {
     pub db: Db,
     /// Guessing limits, shared by every request of this server process.
     pub limits: std::sync::Arc<crate::limits::Limits>,
+    /// Where uploaded media is stored (`<data dir>/media`).
+    pub media_dir: PathBuf,
     /// Wakes live event streams when a school's change log grows (REQ-OFF-3).
     pub live: std::sync::Arc<crate::live::LiveHub>,
     /// Where "now" comes from: messages are stamped and pushes planned with it (REQ-NOT-2).
@@ -29,16 +31,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `db` with fresh limits and the system clock.
-    pub fn new(db: Db) -> Self {
-        Self::with_clock(db, std::sync::Arc::new(crate::clock::SystemClock))
+    /// State over `db` with fresh limits and the system clock, keeping media under `data_dir`.
+    pub fn new(db: Db, data_dir: &std::path::Path) -> Self {
+        Self::with_clock(db, data_dir, std::sync::Arc::new(crate::clock::SystemClock))
     }
 
     /// State over `db` reading time from `clock`.
-    pub fn with_clock(db: Db, clock: crate::clock::SharedClock) -> Self {
+    pub fn with_clock(
+        db: Db,
+        data_dir: &std::path::Path,
+        clock: crate::clock::SharedClock,
+    ) -> Self {
         AppState {
             db,
             limits: Default::default(),
+            media_dir: data_dir.join("media"),
             live: Default::default(),
             clock,
         }
@@ -74,6 +81,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/reports"),
     ("POST", "/v1/users/{id}/messaging-warnings"),
     ("POST", "/v1/users/{id}/messaging-removal"),
+    ("GET", "/v1/pupils/{id}/consent"),
+    ("PUT", "/v1/pupils/{id}/consent"),
+    ("POST", "/v1/media/{sha256}"),
+    ("PUT", "/v1/media/{sha256}"),
+    ("GET", "/v1/media/{sha256}"),
+    ("GET", "/v1/media/{sha256}/content"),
     ("POST", "/v1/classes/{class_id}/pupils"),
     ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
     ("DELETE", "/v1/pupils/{id}"),
@@ -123,6 +136,17 @@ pub fn router(state: AppState) -> Router {
             "/v1/users/{id}/messaging-removal",
             post(routes::messages::remove_messaging),
         )
+        .route(
+            "/v1/pupils/{id}/consent",
+            get(routes::consent::read).put(routes::consent::write),
+        )
+        .route(
+            "/v1/media/{sha256}",
+            post(routes::media::start)
+                .put(routes::media::chunk)
+                .get(routes::media::status),
+        )
+        .route("/v1/media/{sha256}/content", get(routes::media::content))
         .route(
             "/v1/classes/{class_id}/pupils",
             post(routes::membership::add_pupil),
@@ -198,7 +222,7 @@ pub async fn bind_with_clock(
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Internal(format!("local addr: {e}")))?;
-    let state = AppState::with_clock(db.clone(), clock);
+    let state = AppState::with_clock(db.clone(), &config.data_dir, clock);
     // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
     let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
     Ok(Bound {

@@ -142,6 +142,22 @@ pub async fn for_caller(
         .map(|s| s.lock_screen)
         .unwrap_or_default();
     let hours = settings.into_iter().map(|(k, v)| (k, v.hours)).collect();
+    let mut consent = std::collections::BTreeMap::new();
+    let readable: Vec<&String> = pupil_ids
+        .iter()
+        .copied()
+        .filter(|p| can(facts, me, Action::ReadConsent, &Target::Pupil(p)).is_ok())
+        .collect();
+    if !readable.is_empty() {
+        let mut tx = pool.begin().await?;
+        let all = crate::consent::records(&mut tx, &caller.school_id).await?;
+        tx.commit().await?;
+        for p in readable {
+            if let Some(r) = all.get(p) {
+                consent.insert(p.clone(), r.clone());
+            }
+        }
+    }
     let mut dir = Directory {
         version: String::new(),
         school_id: caller.school_id.clone(),
@@ -154,6 +170,7 @@ pub async fn for_caller(
         hours,
         working_hours: Default::default(),
         lock_screen,
+        consent,
     };
     let bytes = serde_json::to_vec(&dir).map_err(|e| ServerError::Internal(e.to_string()))?;
     dir.version = digest(&SHA256, &bytes)

@@ -115,6 +115,10 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
                 .await?;
         }
     }
+    // REQ-CON-1: the fixture's consent records (devices get them in their directory).
+    for (pupil_id, record) in fixture::consent() {
+        crate::consent::set(&mut tx, fixture::SCHOOL_ID, &pupil_id, &record, None).await?;
+    }
     // Riverside's tablet carries the same test key: a key is looked up per school.
     for (school, admin) in [(fixture::SCHOOL_ID, "H"), (fixture::OTHER_SCHOOL_ID, "X")] {
         sqlx::query(

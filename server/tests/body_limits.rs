@@ -10,7 +10,7 @@ use tower::ServiceExt;
 async fn post(body: Vec<u8>) -> (StatusCode, ApiError) {
     let tmp = tempfile::tempdir().unwrap();
     let db = homeroom_server::db::open(tmp.path(), None).await.unwrap();
-    let app = router(AppState::new(db));
+    let app = router(AppState::new(db, tmp.path()));
     let req = Request::post("/v1/sessions")
         .header("content-type", "application/json")
         .body(Body::from(body))

@@ -20,6 +20,9 @@ pub enum Fault {
     Garbage,
     /// Relay the request, then only the response head and a few body bytes, then close.
     Truncate,
+    /// Relay faithfully until this many bytes went to the server on the connection, then cut it
+    /// (an upload dying mid-way when the bus leaves the Wi-Fi).
+    CutAfter(u64),
 }
 
 /// A running proxy in front of `upstream`.
@@ -114,6 +117,21 @@ fn handle(mut client: TcpStream, upstream: SocketAddr, mode: Fault, stop: &Atomi
             );
             let _ = client.write_all(head.as_bytes());
             let _ = client.write_all(body);
+        }
+        Fault::CutAfter(limit) => {
+            let Ok(server) = TcpStream::connect(upstream) else {
+                return;
+            };
+            let (Ok(mut s_read), Ok(mut c_write)) = (server.try_clone(), client.try_clone()) else {
+                return;
+            };
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+            });
+            let mut upstream_side = server;
+            let _ = std::io::copy(&mut (&mut client).take(limit), &mut upstream_side);
+            let _ = client.shutdown(Shutdown::Both);
+            let _ = upstream_side.shutdown(Shutdown::Both);
         }
         Fault::Pass | Fault::Truncate => {
             let Ok(server) = TcpStream::connect(upstream) else {

@@ -199,6 +199,9 @@ pub fn device(server_url: &str, data_dir: &Path) -> Homeroom {
         device_id: Some(fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: TEST_KEY.to_vec(),
         request_timeout: None,
+        face_model: None,
+        upload_chunk_bytes: None,
+        media_cache_bytes: None,
     })
     .expect("core opens")
 }

@@ -27,6 +27,9 @@ fn open_with_key(url: &str, dir: &Path, key: [u8; 32]) -> Result<Homeroom, CoreE
         device_id: Some(homeroom_protocol::fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: key.to_vec(),
         request_timeout: None,
+        face_model: None,
+        upload_chunk_bytes: None,
+        media_cache_bytes: None,
     })
 }
 

@@ -103,6 +103,9 @@ fn the_admin_enrols_a_tablet_and_revoking_it_ends_its_sessions_at_once() {
         device_id: Some(key.clone()),
         at_rest_key: homeroom_e2e::TEST_KEY.to_vec(),
         request_timeout: None,
+        face_model: None,
+        upload_chunk_bytes: None,
+        media_cache_bytes: None,
     })
     .unwrap();
     tablet.sign_in("ta@greenfield.test", "tA-password").unwrap();

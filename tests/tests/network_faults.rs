@@ -17,6 +17,9 @@ fn tablet_behind(proxy: &FaultProxy, dir: &std::path::Path) -> Homeroom {
         device_id: Some(fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: TEST_KEY.to_vec(),
         request_timeout: Some(Duration::from_millis(800)),
+        face_model: None,
+        upload_chunk_bytes: None,
+        media_cache_bytes: None,
     })
     .unwrap();
     let t = fixture::user_by_id("tA").unwrap();

@@ -10,9 +10,11 @@ mod centerface;
 mod faces;
 mod letterbox;
 mod nms;
+mod verdict;
 
 pub use blur::{enlarged, pixelate, BLUR_ENLARGE, PIXEL_BLOCKS_ACROSS};
 pub use centerface::{CenterFace, CenterFaceConfig};
 pub use faces::{iou, FaceBox, FaceDetector, FaceError};
 pub use letterbox::Letterbox;
 pub use nms::nms;
+pub use verdict::{screen, BlurredFace, Screening};

@@ -19,6 +19,8 @@ pub use live::LiveMode;
 
 mod messaging;
 pub use messaging::*;
+mod consent;
+pub use consent::*;
 
 /// How an app sets the core up.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -32,6 +34,10 @@ pub struct HomeroomConfig {
     pub device_id: Option<String>,
     /// 32 random bytes kept in the Android Keystore / iOS Keychain; seals the cache (REQ-PRV-3).
     pub at_rest_key: Vec<u8>,
+    /// Path of the bundled face-detection model (centerface.onnx) for the consent filter; without
+    /// it every photo needs review (REQ-CON-2).
+    #[uniffi(default = None)]
+    pub face_model_path: Option<String>,
 }
 
 /// One typed error for every call, carrying a message a person can read.
@@ -61,6 +67,9 @@ pub enum HomeroomError {
     /// The photo is not a usable JPEG, PNG or WebP, or is too large (REQ-PRV-1).
     #[error("{0}")]
     InvalidPhoto(String),
+    /// The consent filter has not cleared these bytes for this audience and tags (REQ-CON-2).
+    #[error("{0}")]
+    PhotoNotCleared(String),
 }
 
 impl From<CoreError> for HomeroomError {
@@ -76,6 +85,7 @@ impl From<CoreError> for HomeroomError {
             CoreError::Storage { .. } | CoreError::Io(_) => HomeroomError::Storage(msg),
             CoreError::WrongKey => HomeroomError::WrongKey(msg),
             CoreError::CacheCorrupt(_) => HomeroomError::CacheCorrupt(msg),
+            CoreError::PhotoNotCleared(_) => HomeroomError::PhotoNotCleared(msg),
             CoreError::Media(crate::media::MediaError::Io { .. })
             | CoreError::Media(crate::media::MediaError::Encode { .. }) => {
                 HomeroomError::Storage(msg)
@@ -185,6 +195,8 @@ pub struct SyncReport {
     pub sent: u32,
     pub received: u32,
     pub refused: Vec<RefusedWrite>,
+    /// Posts the server refused (e.g. the consent re-check, REQ-CON-4), typed.
+    pub failed_posts: Vec<FailedPostReport>,
 }
 
 /// One prepared image on disk.
@@ -278,7 +290,7 @@ impl Drop for Subscription {
 /// The object an app holds for the whole session.
 #[derive(uniffi::Object)]
 pub struct HomeroomClient {
-    inner: Arc<Homeroom>,
+    pub(crate) inner: Arc<Homeroom>,
 }
 
 #[uniffi::export]
@@ -292,6 +304,9 @@ impl HomeroomClient {
             device_id: config.device_id,
             at_rest_key: config.at_rest_key,
             request_timeout: None,
+            face_model: config.face_model_path.map(Into::into),
+            upload_chunk_bytes: None,
+            media_cache_bytes: None,
         })?;
         Ok(Arc::new(HomeroomClient {
             inner: Arc::new(inner),
@@ -366,6 +381,7 @@ impl HomeroomClient {
                 .into_iter()
                 .map(|(client_id, reason)| RefusedWrite { client_id, reason })
                 .collect(),
+            failed_posts: o.failed_posts.into_iter().map(Into::into).collect(),
         })
     }
 

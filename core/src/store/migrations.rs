@@ -58,6 +58,39 @@ const MIGRATIONS: &[&str] = &[
          sent_at TEXT NOT NULL,
          pending INTEGER NOT NULL DEFAULT 0
      );",
+    // 4: consent filter and photo posts (issue 7, issue 4 media): posts (sealed; consent
+    // records travel in the sealed directory), allowing verdicts bound to the exact bytes, the resumable upload chain, and the
+    // index of downloaded photos (sealed files on disk) for the LRU budget.
+    "CREATE TABLE posts (
+         id TEXT PRIMARY KEY,
+         feed TEXT NOT NULL,
+         scope_id TEXT NOT NULL,
+         body BLOB NOT NULL,
+         media_sha256 TEXT,
+         posted_at TEXT NOT NULL,
+         pending INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX posts_feed ON posts(feed, scope_id, posted_at);
+     CREATE TABLE photo_verdicts (
+         sha256 TEXT PRIMARY KEY,
+         audience TEXT NOT NULL,
+         tagged TEXT NOT NULL,
+         path TEXT NOT NULL,
+         created_at TEXT NOT NULL
+     );
+     CREATE TABLE media_uploads (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         sha256 TEXT NOT NULL UNIQUE,
+         path TEXT NOT NULL,
+         size INTEGER NOT NULL,
+         acked INTEGER NOT NULL DEFAULT 0,
+         done INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE TABLE media_cache (
+         sha256 TEXT PRIMARY KEY,
+         bytes INTEGER NOT NULL,
+         last_used INTEGER NOT NULL
+     );",
 ];
 
 /// Brings the schema up to date; a cache from a newer app version is refused, not guessed at.

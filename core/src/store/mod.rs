@@ -4,9 +4,11 @@
 
 pub mod awards;
 pub mod kv;
+pub mod media;
 pub mod messages;
 pub mod migrations;
 pub mod outbox;
+pub mod posts;
 pub mod seal;
 
 use std::path::{Path, PathBuf};
@@ -185,6 +187,8 @@ impl Store {
         let tx = conn.transaction().ctx("starting the wipe")?;
         tx.execute_batch(
             "DELETE FROM awards; DELETE FROM messages; DELETE FROM announcements; DELETE FROM outbox; DELETE FROM rejected_writes;
+             DELETE FROM posts; DELETE FROM photo_verdicts;
+             DELETE FROM media_uploads; DELETE FROM media_cache;
              DELETE FROM kv WHERE key <> 'key_check';",
         )
         .ctx("wiping the cache")?;

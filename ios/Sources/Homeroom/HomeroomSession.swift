@@ -71,6 +71,31 @@ public final class HomeroomSession: @unchecked Sendable {
         try await run { try self.client.preparePhoto(path: path) }
     }
 
+    /// The consent filter (REQ-CON-2): tags against consent, faces against tags. Blocked and
+    /// NeedsReview are values to show, not errors; only an allowing verdict can be posted.
+    public func checkPhoto(path: String, tagged: [String], audience: PhotoAudience, blur: [BlurChoice] = []) async throws -> PhotoCheck {
+        try await run { try self.client.checkPhoto(path: path, tagged: tagged, audience: audience, blur: blur) }
+    }
+
+    /// Posts the bytes a verdict cleared (its sha256, exactly its tags); uploads on the next `sync()`.
+    @discardableResult
+    public func postPhoto(audience: PhotoAudience, caption: String, sha256: String, tagged: [String]) async throws -> String {
+        try await run { try self.client.postPhoto(audience: audience, caption: caption, sha256: sha256, tagged: tagged) }
+    }
+
+    public func feed(_ audience: PhotoAudience) async throws -> [FeedPost] {
+        try await run { try self.client.feed(audience: audience) }
+    }
+
+    public func photoBytes(sha256: String) async throws -> Data {
+        try await run { try self.client.photoBytes(sha256: sha256) }
+    }
+
+    /// Restrictions to badge in the pupil picker (REQ-CON-5).
+    public func consentBadges() async throws -> [PupilBadges] {
+        try await run { try self.client.consentBadges() }
+    }
+
     public func pendingWrites() async throws -> Int {
         try await run { Int(try self.client.pendingWrites()) }
     }

@@ -46,6 +46,8 @@ pub async fn send(
             RejectCode::Forbidden => ServerError::Forbidden(reason),
             RejectCode::NotFound => ServerError::NotFound,
             RejectCode::Invalid => ServerError::field("body", reason),
+            // Post-only refusals; a message never gets them.
+            RejectCode::ConsentBlocked | RejectCode::MediaMissing => ServerError::Forbidden(reason),
         }),
         outcome => Ok(Json(WriteResult {
             client_id: req.message_id,

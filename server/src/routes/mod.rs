@@ -1,7 +1,9 @@
 //! The HTTP routes, one module per resource.
 
 pub mod codes;
+pub mod consent;
 pub mod devices;
+pub mod media;
 pub mod membership;
 pub mod messages;
 pub mod pupils;

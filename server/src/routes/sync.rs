@@ -89,6 +89,7 @@ pub(crate) async fn apply_write(
             ..
         } => award(&mut tx, caller, facts, awards, skill_id, note.as_deref()).await?,
         WriteOp::UndoAward { award_id } => undo(&mut tx, caller, facts, award_id).await?,
+        WriteOp::CreatePost(post) => crate::posts::create(&mut tx, caller, facts, post).await?,
         op => {
             let ctx = messaging::Ctx {
                 db: pool,
@@ -139,9 +140,9 @@ async fn apply_messaging(
             message_id,
             reason,
         } => messaging::report(ctx, tx, *report_id, message_id, reason.as_deref()).await,
-        WriteOp::AwardPoints { .. } | WriteOp::UndoAward { .. } => Err(ServerError::Internal(
-            "award writes are applied before messaging".into(),
-        )),
+        WriteOp::AwardPoints { .. } | WriteOp::UndoAward { .. } | WriteOp::CreatePost(_) => Err(
+            ServerError::Internal("award and post writes are applied before messaging".into()),
+        ),
     }
 }
 
@@ -289,7 +290,7 @@ pub async fn pull(
     let since =
         i64::try_from(q.since).map_err(|_| ServerError::field("since", "cursor out of range"))?;
     let rows = sqlx::query(
-        "SELECT seq, kind, pupil_id, payload FROM changes WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        "SELECT seq, kind, payload FROM changes WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
     .bind(&caller.school_id)
     .bind(since)
@@ -306,7 +307,6 @@ pub async fn pull(
     for row in rows.iter().take(MAX_CHANGES_PER_PAGE) {
         cursor = row.try_get::<i64, _>("seq")? as u64;
         let kind: String = row.try_get("kind")?;
-        let pupil: Option<String> = row.try_get("pupil_id")?;
         let parse = || -> Result<Change, ServerError> {
             serde_json::from_str(row.try_get::<&str, _>("payload")?)
                 .map_err(|e| ServerError::Internal(format!("stored change: {e}")))
@@ -342,12 +342,10 @@ pub async fn pull(
                 }
             }
             _ => {
-                let visible = match pupil.as_deref() {
-                    Some(p) => can(&facts, Some(me), Action::ReadPoints, &Target::Pupil(p)).is_ok(),
-                    None => false,
-                };
-                if visible {
-                    changes.push(parse()?);
+                // REQ-PTS-5, ACC-5, STO-1..3, CON-1.
+                let change = parse()?;
+                if visible(&facts, me, &change) {
+                    changes.push(change);
                 }
             }
         }
@@ -361,4 +359,18 @@ pub async fn pull(
         has_more,
         directory,
     }))
+}
+
+/// Whether `user` may see `change`, by the shared rules.
+fn visible(facts: &SchoolFacts, user: &str, change: &Change) -> bool {
+    let on_pupil =
+        |action: Action, pupil: &str| can(facts, Some(user), action, &Target::Pupil(pupil)).is_ok();
+    match change {
+        Change::Award(a) => on_pupil(Action::ReadPoints, &a.pupil_id),
+        Change::AwardRemoved { pupil_id, .. } => on_pupil(Action::ReadPoints, pupil_id),
+        Change::Post(p) => p.audience.may_read(facts, user),
+        Change::PostWithdrawn { audience, .. } => audience.may_read(facts, user),
+        // Messages and announcements are filtered where the pull reads them (REQ-MSG-1..3).
+        Change::Message(_) | Change::MessageState(_) | Change::Announcement(_) => false,
+    }
 }

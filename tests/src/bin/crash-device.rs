@@ -31,6 +31,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         device_id: Some(homeroom_protocol::fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: homeroom_e2e::TEST_KEY.to_vec(),
         request_timeout: None,
+        face_model: None,
+        upload_chunk_bytes: None,
+        media_cache_bytes: None,
     })?;
     if device.me()?.is_none() {
         let t = fixture::user_by_id("tA").ok_or("fixture")?;

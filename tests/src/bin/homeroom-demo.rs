@@ -74,6 +74,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             // A real app keeps 32 random bytes in the Android Keystore / iOS Keychain.
             at_rest_key: vec![42; 32],
             request_timeout: None,
+            face_model: None,
+            upload_chunk_bytes: None,
+            media_cache_bytes: None,
         })
     };
 

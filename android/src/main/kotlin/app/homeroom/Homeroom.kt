@@ -8,13 +8,18 @@ import app.homeroom.core.LocalNotification
 import app.homeroom.core.Message
 import app.homeroom.core.NotifyPreferences
 import app.homeroom.core.OfficeHint
+import app.homeroom.core.BlurChoice
+import app.homeroom.core.FeedPost
 import app.homeroom.core.HomeroomClient
 import app.homeroom.core.HomeroomConfig
 import app.homeroom.core.NextStep
+import app.homeroom.core.PhotoAudience
+import app.homeroom.core.PhotoCheck
 import app.homeroom.core.PointsListener
 import app.homeroom.core.PointsUpdate
 import app.homeroom.core.PreparedPhoto
 import app.homeroom.core.Pupil
+import app.homeroom.core.PupilBadges
 import app.homeroom.core.PupilPoints
 import app.homeroom.core.Skill
 import app.homeroom.core.SyncReport
@@ -66,6 +71,28 @@ class Homeroom(
 
     /** Makes a camera file upload-ready: upright, shrunk, no metadata (REQ-PRV-1). CPU-heavy. */
     suspend fun preparePhoto(path: String): PreparedPhoto = withContext(Dispatchers.Default) { client.preparePhoto(path) }
+
+    /**
+     * The consent filter (REQ-CON-2): tags against consent, faces against tags. Blocked and
+     * NeedsReview are values to show, not exceptions; only an allowing verdict can be posted.
+     */
+    suspend fun checkPhoto(
+        path: String,
+        tagged: List<String>,
+        audience: PhotoAudience,
+        blur: List<BlurChoice> = emptyList(),
+    ): PhotoCheck = withContext(Dispatchers.Default) { client.checkPhoto(path, tagged, audience, blur) }
+
+    /** Posts the bytes a verdict cleared (its sha256, exactly its tags); uploads on the next [sync]. */
+    suspend fun postPhoto(audience: PhotoAudience, caption: String, sha256: String, tagged: List<String>): String =
+        withContext(io) { client.postPhoto(audience, caption, sha256, tagged) }
+
+    suspend fun feed(audience: PhotoAudience): List<FeedPost> = withContext(io) { client.feed(audience) }
+
+    suspend fun photoBytes(sha256: String): ByteArray = withContext(io) { client.photoBytes(sha256) }
+
+    /** Restrictions to badge in the pupil picker (REQ-CON-5). */
+    suspend fun consentBadges(): List<PupilBadges> = withContext(io) { client.consentBadges() }
 
     suspend fun pendingWrites(): Int = withContext(io) { client.pendingWrites().toInt() }
 
