@@ -73,6 +73,27 @@ impl Api {
         send(self.http.post(url).bearer_auth(token)).await
     }
 
+    /// Ends the session on the server (sign-out); the answer has no body.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_out(&self, token: &str) -> Result<(), CoreError> {
+        let resp = self
+            .http
+            .delete(format!("{}/v1/sessions/current", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| CoreError::Offline(transport_reason(&e)))?;
+        match resp.status().as_u16() {
+            // 401: the session had already ended — the outcome sign-out wants.
+            200..=299 | 401 => Ok(()),
+            status => Err(CoreError::Server {
+                status,
+                detail: "sign-out was not accepted".into(),
+                retry_after: None,
+            }),
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(writes = req.writes.len()))]
     pub async fn push(&self, token: &str, req: &PushRequest) -> Result<PushResponse, CoreError> {
         send(

@@ -284,6 +284,20 @@ impl Homeroom {
     /// Signs out and wipes the cache, the outbox and the session (REQ-PRV-3).
     pub fn sign_out(&self) -> Result<(), CoreError> {
         let _guard = self.sync_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // End the session on the server too, if it can be reached quickly; offline, the local
+        // wipe below still happens and the token dies when it expires.
+        if let Ok(Some(session)) = self.session() {
+            let ended = self.runtime.block_on(async {
+                tokio::time::timeout(
+                    std::time::Duration::from_secs(3),
+                    self.api.sign_out(&session.token),
+                )
+                .await
+            });
+            if !matches!(ended, Ok(Ok(()))) {
+                tracing::warn!("sign-out did not reach the server; the local data is wiped anyway");
+            }
+        }
         let r = self.store.wipe();
         self.forget_memo();
         r?;

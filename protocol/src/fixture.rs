@@ -9,6 +9,9 @@ use crate::access::{ClassFacts, PupilFacts, Role, SchoolFacts, UserFacts};
 pub const SCHOOL_ID: &str = "greenfield";
 /// The fixture school's name.
 pub const SCHOOL_NAME: &str = "Greenfield Primary";
+/// The enrolment key of the fixture school's test tablet (REQ-ACC-6), known like the fixture
+/// passwords: tests and demos only. A real tablet gets its key from the school's admin.
+pub const ENROLLED_TABLET_KEY: &str = "GREENFIELD-TEST-TABLET";
 /// The other school teacher X belongs to.
 pub const OTHER_SCHOOL_ID: &str = "riverside";
 

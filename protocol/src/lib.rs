@@ -4,7 +4,9 @@
 pub mod access;
 pub mod codes;
 pub mod consent;
+pub mod devices;
 pub mod fixture;
+pub mod membership;
 pub mod notify;
 pub mod retention;
 pub mod skills;

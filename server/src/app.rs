@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::db::Db;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use homeroom_protocol::wire::MAX_BODY_BYTES;
 use tokio::net::TcpListener;
@@ -14,7 +14,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ServerError;
-use crate::routes;
+use crate::{audit, routes};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -39,6 +39,8 @@ impl AppState {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// A `postgres://` URL to keep the school's data in PostgreSQL instead of embedded SQLite.
+    pub database_url: Option<String>,
     pub seed_fixture: bool,
 }
 
@@ -54,6 +56,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/pull"),
     ("POST", "/v1/pupils/{id}/parent-code"),
     ("POST", "/v1/parent-codes/redeem"),
+    ("POST", "/v1/classes/{class_id}/pupils"),
+    ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
+    ("DELETE", "/v1/pupils/{id}"),
+    ("GET", "/v1/pupils/{id}/export"),
+    ("GET", "/v1/audit"),
+    ("DELETE", "/v1/sessions/current"),
+    ("POST", "/v1/devices"),
+    ("GET", "/v1/devices"),
+    ("DELETE", "/v1/devices/{id}"),
 ];
 
 /// The `/v1` API.
@@ -74,6 +85,23 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/pull", get(routes::sync::pull))
         .route("/v1/pupils/{id}/parent-code", post(routes::codes::issue))
         .route("/v1/parent-codes/redeem", post(routes::codes::redeem))
+        .route(
+            "/v1/classes/{class_id}/pupils",
+            post(routes::membership::add_pupil),
+        )
+        .route(
+            "/v1/classes/{class_id}/pupils/{pupil_id}",
+            delete(routes::membership::remove_pupil),
+        )
+        .route("/v1/pupils/{id}", delete(routes::pupils::erase))
+        .route("/v1/pupils/{id}/export", get(routes::pupils::export))
+        .route("/v1/audit", get(audit::list))
+        .route("/v1/sessions/current", delete(routes::session::sign_out))
+        .route(
+            "/v1/devices",
+            post(routes::devices::enrol).get(routes::devices::list),
+        )
+        .route("/v1/devices/{id}", delete(routes::devices::revoke))
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
@@ -113,7 +141,7 @@ impl Bound {
 
 /// Opens the database, seeds if asked, and binds the listen address (port 0 picks a free one).
 pub async fn bind(config: &Config) -> Result<Bound, ServerError> {
-    let db = crate::db::open(&config.data_dir).await?;
+    let db = crate::db::open(&config.data_dir, config.database_url.as_deref()).await?;
     if config.seed_fixture {
         crate::seed::seed_fixture(&db).await?;
     }

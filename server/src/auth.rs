@@ -71,7 +71,7 @@ pub async fn create_session(
     let now = Utc::now();
     let expires = now + Duration::days(SESSION_DAYS);
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, user_id, device_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(secret_hash(&token))
     .bind(user_id)
@@ -89,6 +89,8 @@ pub struct Caller {
     pub user_id: String,
     pub school_id: String,
     pub role: Role,
+    /// The hash of the session's token, so the session can end itself (sign-out).
+    pub session: String,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -106,12 +108,13 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ServerError::Unauthenticated)?;
+        let session = secret_hash(token);
         // Looked up by hash: the comparison is an index lookup on a digest, not on the secret.
         let row = sqlx::query(
             "SELECT u.id, u.school_id, u.role, s.expires_at FROM sessions s
-             JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.revoked = 0",
+             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.revoked = 0",
         )
-        .bind(secret_hash(token))
+        .bind(&session)
         .fetch_optional(&state.db)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
@@ -126,6 +129,7 @@ impl FromRequestParts<AppState> for Caller {
             user_id: row.try_get("id")?,
             school_id: row.try_get("school_id")?,
             role: parse_role(row.try_get::<&str, _>("role")?)?,
+            session,
         })
     }
 }

@@ -50,7 +50,7 @@ pub async fn for_caller(
         }
     }
 
-    let school_name: String = sqlx::query("SELECT name FROM schools WHERE id = ?")
+    let school_name: String = sqlx::query("SELECT name FROM schools WHERE id = $1")
         .bind(&caller.school_id)
         .fetch_one(pool)
         .await?
@@ -58,7 +58,7 @@ pub async fn for_caller(
     let mut classes = Vec::new();
     let mut skills = Vec::new();
     for c in &class_ids {
-        let row = sqlx::query("SELECT name, show_points_to_parents FROM classes WHERE id = ?")
+        let row = sqlx::query("SELECT name, show_points_to_parents FROM classes WHERE id = $1")
             .bind(*c)
             .fetch_one(pool)
             .await?;
@@ -68,7 +68,7 @@ pub async fn for_caller(
             show_points_to_parents: row.try_get::<i64, _>("show_points_to_parents")? != 0,
         });
         for s in sqlx::query(
-            "SELECT id, name, icon, weight, kind, category FROM skills WHERE class_id = ? ORDER BY weight DESC, id",
+            "SELECT id, name, icon, weight, kind, category FROM skills WHERE class_id = $1 ORDER BY weight DESC, id",
         )
         .bind(*c)
         .fetch_all(pool)
@@ -91,7 +91,7 @@ pub async fn for_caller(
     }
     let mut pupils = Vec::new();
     for p in &pupil_ids {
-        let row = sqlx::query("SELECT display_name, class_id FROM pupils WHERE id = ?")
+        let row = sqlx::query("SELECT display_name, class_id FROM pupils WHERE id = $1")
             .bind(*p)
             .fetch_one(pool)
             .await?;

@@ -21,6 +21,8 @@ pub enum ServerError {
     InvalidCredentials,
     #[error("{0}")]
     Forbidden(String),
+    #[error("staff sign in only on a device the school has enrolled: ask the school's admin to enrol this one")]
+    DeviceNotEnrolled,
     #[error("not found")]
     NotFound,
     #[error("too many attempts; try again in {retry_after_secs} s")]
@@ -47,6 +49,7 @@ impl ServerError {
             ServerError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ServerError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::DeviceNotEnrolled => (StatusCode::FORBIDDEN, "device_not_enrolled"),
             ServerError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ServerError::Db(_) | ServerError::Internal(_) => {

@@ -1,4 +1,4 @@
-//! `homeroom-server --data-dir DIR [--listen 127.0.0.1:8080] [--seed-fixture]`
+//! `homeroom-server --data-dir DIR [--database-url postgres://…] [--listen 127.0.0.1:8080] [--seed-fixture]`
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -17,6 +17,9 @@ struct Args {
     /// Directory for the embedded SQLite database and media.
     #[arg(long)]
     data_dir: PathBuf,
+    /// Keep the data in PostgreSQL at this URL instead of SQLite (also `HOMEROOM_DATABASE_URL`).
+    #[arg(long)]
+    database_url: Option<String>,
     /// Seed the fixture school (known passwords: tests and demos only).
     #[arg(long)]
     seed_fixture: bool,
@@ -78,6 +81,10 @@ async fn run() -> ExitCode {
     let config = homeroom_server::Config {
         listen: args.listen,
         data_dir: args.data_dir,
+        database_url: args
+            .database_url
+            .or_else(|| std::env::var("HOMEROOM_DATABASE_URL").ok())
+            .filter(|u| !u.is_empty()),
         seed_fixture: args.seed_fixture,
     };
     let bound = match homeroom_server::bind(&config).await {

@@ -14,13 +14,13 @@ pub async fn remove_award(
     pupil_id: &str,
 ) -> Result<(), ServerError> {
     let id = award_id.to_string();
-    sqlx::query("DELETE FROM awards WHERE id = ? AND school_id = ?")
+    sqlx::query("DELETE FROM awards WHERE id = $1 AND school_id = $2")
         .bind(&id)
         .bind(school_id)
         .execute(&mut **tx)
         .await?;
     // The award's own log entry starts with its tag and id (serde writes fields in order).
-    sqlx::query("DELETE FROM changes WHERE school_id = ? AND kind = 'award' AND pupil_id = ? AND payload LIKE ?")
+    sqlx::query("DELETE FROM changes WHERE school_id = $1 AND kind = 'award' AND pupil_id = $2 AND payload LIKE $3")
         .bind(school_id)
         .bind(pupil_id)
         .bind(format!("{{\"kind\":\"award\",\"id\":\"{id}\",%"))
@@ -31,7 +31,7 @@ pub async fn remove_award(
         pupil_id: pupil_id.to_owned(),
     })
     .map_err(|e| ServerError::Internal(e.to_string()))?;
-    sqlx::query("INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES (?, 'award_removed', ?, ?)")
+    sqlx::query("INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES ($1, 'award_removed', $2, $3)")
         .bind(school_id)
         .bind(pupil_id)
         .bind(payload)

@@ -23,7 +23,7 @@ pub async fn run_once(pool: &Db, now: DateTime<Utc>) -> Result<u64, ServerError>
     let mut removed = 0u64;
     loop {
         let rows = sqlx::query(
-            "SELECT id, school_id, pupil_id FROM awards WHERE substr(awarded_at, 1, 19) < ? ORDER BY awarded_at LIMIT ?",
+            "SELECT id, school_id, pupil_id FROM awards WHERE substr(awarded_at, 1, 19) < $1 ORDER BY awarded_at LIMIT $2",
         )
         .bind(&cutoff)
         .bind(BATCH)

@@ -11,7 +11,7 @@ use crate::error::ServerError;
 /// Inserts the fixture school unless it is already there; returns whether it seeded.
 #[tracing::instrument(skip_all)]
 pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
-    let present: Option<(String,)> = sqlx::query_as("SELECT id FROM schools WHERE id = ?")
+    let present: Option<(String,)> = sqlx::query_as("SELECT id FROM schools WHERE id = $1")
         .bind(fixture::SCHOOL_ID)
         .fetch_optional(pool)
         .await?;
@@ -32,7 +32,7 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
         (fixture::SCHOOL_ID, fixture::SCHOOL_NAME),
         (fixture::OTHER_SCHOOL_ID, "Riverside Academy"),
     ] {
-        sqlx::query("INSERT INTO schools (id, name) VALUES (?, ?)")
+        sqlx::query("INSERT INTO schools (id, name) VALUES ($1, $2)")
             .bind(id)
             .bind(name)
             .execute(&mut *tx)
@@ -41,7 +41,7 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
     for (u, password_hash) in &hashed {
         sqlx::query(
             "INSERT INTO users (id, school_id, role, display_name, email, password_hash, pupil_id, pupil_code_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(u.id)
         .bind(u.school_id)
@@ -56,7 +56,7 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
     }
     for c in fixture::CLASSES.iter() {
         sqlx::query(
-            "INSERT INTO classes (id, school_id, name, show_points_to_parents) VALUES (?, ?, ?, ?)",
+            "INSERT INTO classes (id, school_id, name, show_points_to_parents) VALUES ($1, $2, $3, $4)",
         )
         .bind(c.id)
         .bind(fixture::SCHOOL_ID)
@@ -70,16 +70,18 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
             .map(|t| (t, 1))
             .chain(c.staff.iter().map(|s| (s, 0)));
         for (user_id, is_teacher) in staff {
-            sqlx::query("INSERT INTO class_staff (class_id, user_id, is_teacher) VALUES (?, ?, ?)")
-                .bind(c.id)
-                .bind(*user_id)
-                .bind(is_teacher)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO class_staff (class_id, user_id, is_teacher) VALUES ($1, $2, $3)",
+            )
+            .bind(c.id)
+            .bind(*user_id)
+            .bind(is_teacher)
+            .execute(&mut *tx)
+            .await?;
         }
         for s in DEFAULT_SKILLS.iter() {
             sqlx::query(
-                "INSERT INTO skills (id, class_id, name, icon, weight, kind, category) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO skills (id, class_id, name, icon, weight, kind, category) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(skill_id(c.id, s.key))
             .bind(c.id)
@@ -97,7 +99,7 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
     }
     for p in fixture::PUPILS.iter() {
         sqlx::query(
-            "INSERT INTO pupils (id, school_id, display_name, class_id) VALUES (?, ?, ?, ?)",
+            "INSERT INTO pupils (id, school_id, display_name, class_id) VALUES ($1, $2, $3, $4)",
         )
         .bind(p.id)
         .bind(fixture::SCHOOL_ID)
@@ -106,12 +108,25 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
         .execute(&mut *tx)
         .await?;
         for parent in p.parents {
-            sqlx::query("INSERT INTO parent_links (pupil_id, parent_id) VALUES (?, ?)")
+            sqlx::query("INSERT INTO parent_links (pupil_id, parent_id) VALUES ($1, $2)")
                 .bind(p.id)
                 .bind(*parent)
                 .execute(&mut *tx)
                 .await?;
         }
+    }
+    // Riverside's tablet carries the same test key: a key is looked up per school.
+    for (school, admin) in [(fixture::SCHOOL_ID, "H"), (fixture::OTHER_SCHOOL_ID, "X")] {
+        sqlx::query(
+            "INSERT INTO enrolled_devices (id, school_id, key_hash, label, enrolled_by, enrolled_at) VALUES ($1, $2, $3, 'test tablet', $4, $5)",
+        )
+        .bind(format!("{school}-test-tablet"))
+        .bind(school)
+        .bind(secret_hash(fixture::ENROLLED_TABLET_KEY))
+        .bind(admin)
+        .bind(chrono::Utc::now().to_rfc3339())
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(true)

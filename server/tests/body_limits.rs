@@ -9,7 +9,7 @@ use tower::ServiceExt;
 
 async fn post(body: Vec<u8>) -> (StatusCode, ApiError) {
     let tmp = tempfile::tempdir().unwrap();
-    let db = homeroom_server::db::open(tmp.path()).await.unwrap();
+    let db = homeroom_server::db::open(tmp.path(), None).await.unwrap();
     let app = router(AppState::new(db));
     let req = Request::post("/v1/sessions")
         .header("content-type", "application/json")

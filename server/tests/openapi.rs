@@ -39,7 +39,7 @@ fn every_route_is_documented_and_every_documented_route_is_listed() {
 #[tokio::test]
 async fn every_listed_route_is_really_served() {
     let tmp = tempfile::tempdir().unwrap();
-    let db = homeroom_server::db::open(tmp.path()).await.unwrap();
+    let db = homeroom_server::db::open(tmp.path(), None).await.unwrap();
     let app = router(AppState::new(db));
     for (method, path) in ROUTES {
         let req = Request::builder()

@@ -34,6 +34,7 @@ impl TestServer {
             rt.block_on(async move {
                 let config = homeroom_server::Config {
                     listen: addr,
+                    database_url: test_database_url(&dir).await,
                     data_dir: dir,
                     seed_fixture: true,
                 };
@@ -88,6 +89,83 @@ impl Drop for TestServer {
     }
 }
 
+/// How many awards of `pupil` a device's cache file holds (asserting on the SQLite file, not
+/// only on the API: purges must reach the disk).
+pub fn cached_awards(device_dir: &Path, pupil: &str) -> i64 {
+    let conn = rusqlite::Connection::open(device_dir.join("homeroom-cache.sqlite3"))
+        .expect("open the device cache");
+    conn.query_row(
+        "SELECT COUNT(*) FROM awards WHERE pupil_id = ?1",
+        [pupil],
+        |r| r.get(0),
+    )
+    .expect("count cached awards")
+}
+
+/// A session token for a fixture person (`tA`, `H`, `pa1`…) straight from the HTTP API.
+pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
+    let v: serde_json::Value = http
+        .post(format!("{url}/v1/sessions"))
+        .json(&serde_json::json!({
+            "method": "password",
+            "email": format!("{}@greenfield.test", who.to_lowercase()),
+            "password": format!("{who}-password"),
+            "device_id": fixture::ENROLLED_TABLET_KEY,
+        }))
+        .send()
+        .await
+        .expect("sign-in request")
+        .json()
+        .await
+        .expect("sign-in answer");
+    v["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{who} signs in: {v}"))
+        .to_owned()
+}
+
+/// The server's own database behind `data_dir`, for tests that inspect or age server rows.
+pub async fn server_db(data_dir: &Path) -> homeroom_server::db::Db {
+    let url = test_database_url(data_dir).await;
+    homeroom_server::db::open(data_dir, url.as_deref())
+        .await
+        .expect("open the server's database")
+}
+
+/// With `HOMEROOM_TEST_DATABASE_URL` set (scripts/test does, for its PostgreSQL pass), each
+/// server data directory gets its own PostgreSQL database, created on first use; otherwise the
+/// server keeps embedded SQLite in the directory.
+pub async fn test_database_url(data_dir: &Path) -> Option<String> {
+    use sqlx::Connection;
+    let base = std::env::var("HOMEROOM_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        data_dir.hash(&mut h);
+        h.finish()
+    };
+    let name = format!("homeroom_test_{digest:016x}");
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to the test PostgreSQL cluster");
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&mut admin)
+        .await
+        .expect("list test databases");
+    if exists.is_none() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+    }
+    let _ = admin.close().await;
+    let (root, _) = base.rsplit_once('/').expect("database URL has a path");
+    Some(format!("{root}/{name}"))
+}
+
 /// The at-rest key test devices use (a real app keeps 32 random bytes in the keystore).
 pub const TEST_KEY: [u8; 32] = [7; 32];
 
@@ -96,7 +174,8 @@ pub fn device(server_url: &str, data_dir: &Path) -> Homeroom {
     Homeroom::open(Settings {
         server_url: server_url.to_owned(),
         data_dir: data_dir.to_owned(),
-        device_id: None,
+        // Every test device carries the fixture's enrolment key, so staff can sign in (ACC-6).
+        device_id: Some(fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: TEST_KEY.to_vec(),
         request_timeout: None,
     })

@@ -24,7 +24,7 @@ fn open_with_key(url: &str, dir: &Path, key: [u8; 32]) -> Result<Homeroom, CoreE
     Homeroom::open(Settings {
         server_url: url.to_owned(),
         data_dir: dir.to_owned(),
-        device_id: None,
+        device_id: Some(homeroom_protocol::fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: key.to_vec(),
         request_timeout: None,
     })

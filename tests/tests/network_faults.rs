@@ -14,7 +14,7 @@ fn tablet_behind(proxy: &FaultProxy, dir: &std::path::Path) -> Homeroom {
     let d = Homeroom::open(Settings {
         server_url: proxy.url(),
         data_dir: dir.to_owned(),
-        device_id: None,
+        device_id: Some(fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: TEST_KEY.to_vec(),
         request_timeout: Some(Duration::from_millis(800)),
     })

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 async fn token(http: &Client, url: &str, email: &str, password: &str) -> String {
     let v: Value = http
         .post(format!("{url}/v1/sessions"))
-        .json(&json!({"method": "password", "email": email, "password": password}))
+        .json(&json!({"method": "password", "email": email, "password": password, "device_id": homeroom_protocol::fixture::ENROLLED_TABLET_KEY}))
         .send()
         .await
         .unwrap()
@@ -176,7 +176,7 @@ async fn mistyped_expired_and_guessed_codes_are_refused_clearly() {
     // An expired code gets the same answer as a wrong one.
     let ta = token(&http, &url, "ta@greenfield.test", "tA-password").await;
     let (_, c) = issue(&http, &url, &ta, "a2").await;
-    let pool = homeroom_server::db::open(&server_dir).await.unwrap();
+    let pool = homeroom_e2e::server_db(&server_dir).await;
     sqlx::query("UPDATE parent_codes SET expires_at = '2000-01-01T00:00:00+00:00'")
         .execute(&pool)
         .await

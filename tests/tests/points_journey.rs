@@ -71,7 +71,7 @@ fn parent_of_another_pupil_sees_nothing_of_a1() {
         "pb1 sees only their own child"
     );
     // Nothing of a1 in the SQLite file itself.
-    let db = rusqlite_count(&tmp.path().join("other/homeroom-cache.sqlite3"), "a1");
+    let db = homeroom_e2e::cached_awards(&tmp.path().join("other"), "a1");
     assert_eq!(db, 0);
 
     // pa2 sees a2's award but not a1's.
@@ -79,16 +79,6 @@ fn parent_of_another_pupil_sees_nothing_of_a1() {
     assert_eq!(pa2.sync().unwrap().received, 1);
     assert_eq!(pa2.points_for("a2").unwrap().len(), 1);
     assert!(pa2.points_for("a1").is_err());
-}
-
-fn rusqlite_count(path: &std::path::Path, pupil: &str) -> i64 {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row(
-        "SELECT COUNT(*) FROM awards WHERE pupil_id = ?1",
-        [pupil],
-        |r| r.get(0),
-    )
-    .unwrap()
 }
 
 #[test]
@@ -201,7 +191,7 @@ fn server_refuses_a_forced_award_and_the_core_rolls_it_back() {
     assert_eq!(tablet.pending_writes().unwrap(), 0);
     // The server's directory replaced the forged one, and the optimistic award is gone.
     assert!(tablet.points_for("b1").is_err());
-    assert_eq!(rusqlite_count(&dir.join("homeroom-cache.sqlite3"), "b1"), 0);
+    assert_eq!(homeroom_e2e::cached_awards(&dir, "b1"), 0);
 }
 
 #[test]
@@ -361,5 +351,5 @@ fn sign_out_wipes_the_cache_and_outbox() {
     tablet.sign_out().unwrap();
     assert!(tablet.me().unwrap().is_none());
     assert_eq!(tablet.pending_writes().unwrap(), 0);
-    assert_eq!(rusqlite_count(&dir.join("homeroom-cache.sqlite3"), "a1"), 0);
+    assert_eq!(homeroom_e2e::cached_awards(&dir, "a1"), 0);
 }

@@ -32,7 +32,7 @@ fn expired_awards_are_deleted_on_the_server_and_in_every_cache() {
     assert_eq!(phone.points_for("a1").unwrap().len(), 1);
 
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let pool = rt.block_on(homeroom_server::db::open(&server_dir)).unwrap();
+    let pool = rt.block_on(homeroom_e2e::server_db(&server_dir));
     // Today nothing is old enough; thirteen months on, the award is past the cut-off.
     assert_eq!(
         rt.block_on(homeroom_server::retention::run_once(&pool, Utc::now()))

@@ -12,7 +12,9 @@ async fn token(http: &Client, url: &str, who: &str) -> Option<String> {
     let u = fixture::user_by_id(who)?;
     let body = match u.pupil_code() {
         Some(code) => json!({"method": "pupil_code", "code": code}),
-        None => json!({"method": "password", "email": u.email(), "password": u.password()}),
+        None => {
+            json!({"method": "password", "email": u.email(), "password": u.password(), "device_id": homeroom_protocol::fixture::ENROLLED_TABLET_KEY})
+        }
     };
     let r = http
         .post(format!("{url}/v1/sessions"))
@@ -257,7 +259,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     for email in ["ta@greenfield.test", "nobody@greenfield.test"] {
         let r = http
             .post(format!("{}/v1/sessions", server.url()))
-            .json(&json!({"method": "password", "email": email, "password": "wrong"}))
+            .json(&json!({"method": "password", "email": email, "password": "wrong", "device_id": homeroom_protocol::fixture::ENROLLED_TABLET_KEY}))
             .send()
             .await
             .unwrap();
@@ -276,7 +278,7 @@ async fn the_eleventh_wrong_password_in_a_minute_is_refused_with_retry_after() {
     let attempt = |password: &'static str| {
         http.post(format!("{}/v1/sessions", server.url()))
             .json(
-                &json!({"method": "password", "email": "ta@greenfield.test", "password": password}),
+                &json!({"method": "password", "email": "ta@greenfield.test", "password": password, "device_id": homeroom_protocol::fixture::ENROLLED_TABLET_KEY}),
             )
             .send()
     };

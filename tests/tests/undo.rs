@@ -5,16 +5,6 @@ use homeroom_core::CoreError;
 use homeroom_e2e::{signed_in, TestServer};
 use serde_json::{json, Value};
 
-fn rows(dir: &std::path::Path, pupil: &str) -> i64 {
-    let conn = rusqlite::Connection::open(dir.join("homeroom-cache.sqlite3")).unwrap();
-    conn.query_row(
-        "SELECT COUNT(*) FROM awards WHERE pupil_id = ?1",
-        [pupil],
-        |r| r.get(0),
-    )
-    .unwrap()
-}
-
 #[test]
 fn an_undone_award_disappears_from_every_device_and_cache() {
     let tmp = tempfile::tempdir().unwrap();
@@ -41,7 +31,7 @@ fn an_undone_award_disappears_from_every_device_and_cache() {
     phone.sync().unwrap();
     assert!(phone.points_for("a1").unwrap().is_empty());
     assert_eq!(
-        rows(&phone_dir, "a1"),
+        homeroom_e2e::cached_awards(&phone_dir, "a1"),
         0,
         "gone from the parent's SQLite file too"
     );
@@ -104,7 +94,7 @@ fn only_staff_of_the_pupils_class_may_undo() {
     let status = rt.block_on(async {
         let t: Value = http
             .post(format!("{url}/v1/sessions"))
-            .json(&json!({"method": "password", "email": "tb@greenfield.test", "password": "tB-password"}))
+            .json(&json!({"method": "password", "email": "tb@greenfield.test", "password": "tB-password", "device_id": homeroom_protocol::fixture::ENROLLED_TABLET_KEY}))
             .send()
             .await
             .unwrap()

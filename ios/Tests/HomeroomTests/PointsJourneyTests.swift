@@ -4,6 +4,8 @@ import XCTest
 
 /// A real app keeps 32 random bytes in the Keychain; tests use a fixed key.
 let testKey = Data(repeating: 7, count: 32)
+/// The fixture school enrolled this key for its test tablet (REQ-ACC-6: staff sign in only on school devices).
+let enrolledTabletKey = "GREENFIELD-TEST-TABLET"
 
 /// The real homeroom-server on a loopback port, seeded with the fixture school.
 final class TestServer {
@@ -63,7 +65,7 @@ final class PointsJourneyTests: XCTestCase {
 
     func device(_ name: String) throws -> HomeroomSession {
         try HomeroomSession(config: HomeroomConfig(
-            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: nil, atRestKey: testKey))
+            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: enrolledTabletKey, atRestKey: testKey))
     }
 
     func signedIn(_ name: String, as who: String) async throws -> HomeroomSession {

@@ -19,6 +19,19 @@ use crate::json::ApiJson;
 /// One answer for unknown, used, revoked and expired codes: a guesser learns nothing.
 const INVALID_CODE: &str = "this code is not valid: ask the school for a new one";
 
+/// A new random code from the unambiguous alphabet (~69 bits): parent codes and pupil codes.
+pub(crate) fn fresh_code() -> Result<String, ServerError> {
+    loop {
+        let mut raw = [0u8; 64];
+        SystemRandom::new()
+            .fill(&mut raw)
+            .map_err(|_| ServerError::Internal("no randomness".into()))?;
+        if let Some(c) = codes::from_random(&raw) {
+            return Ok(c);
+        }
+    }
+}
+
 /// `POST /v1/pupils/{id}/parent-code`: issues a new code and revokes any earlier one.
 #[tracing::instrument(skip_all)]
 pub async fn issue(
@@ -34,23 +47,15 @@ pub async fn issue(
         &Target::Pupil(&pupil_id),
     )
     .map_err(|d| ServerError::Forbidden(d.to_string()))?;
-    let code = loop {
-        let mut raw = [0u8; 64];
-        SystemRandom::new()
-            .fill(&mut raw)
-            .map_err(|_| ServerError::Internal("no randomness".into()))?;
-        if let Some(c) = codes::from_random(&raw) {
-            break c;
-        }
-    };
+    let code = fresh_code()?;
     let expires_at = Utc::now() + Duration::days(CODE_VALID_DAYS);
     let mut tx = crate::db::write_tx(&state.db).await?;
-    sqlx::query("UPDATE parent_codes SET revoked = 1 WHERE pupil_id = ? AND used_at IS NULL")
+    sqlx::query("UPDATE parent_codes SET revoked = 1 WHERE pupil_id = $1 AND used_at IS NULL")
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO parent_codes (code_hash, pupil_id, issued_by, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO parent_codes (code_hash, pupil_id, issued_by, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(secret_hash(&code))
     .bind(&pupil_id)
@@ -95,7 +100,7 @@ pub async fn redeem(
     }
     // A cheap read first: a wrong guess costs no password hashing (and answers fast).
     let known = sqlx::query(
-        "SELECT 1 FROM parent_codes WHERE code_hash = ? AND revoked = 0 AND used_at IS NULL",
+        "SELECT 1 FROM parent_codes WHERE code_hash = $1 AND revoked = 0 AND used_at IS NULL",
     )
     .bind(secret_hash(&code))
     .fetch_optional(&state.db)
@@ -112,7 +117,7 @@ pub async fn redeem(
     let mut tx = crate::db::write_tx(&state.db).await?;
     let row = sqlx::query(
         "SELECT c.pupil_id, c.expires_at, p.school_id FROM parent_codes c JOIN pupils p ON p.id = c.pupil_id
-         WHERE c.code_hash = ? AND c.revoked = 0 AND c.used_at IS NULL AND p.class_id IS NOT NULL",
+         WHERE c.code_hash = $1 AND c.revoked = 0 AND c.used_at IS NULL AND p.class_id IS NOT NULL",
     )
     .bind(secret_hash(&code))
     .fetch_optional(&mut *tx)
@@ -128,7 +133,7 @@ pub async fn redeem(
     }
     let pupil_id: String = row.try_get("pupil_id")?;
     let school_id: String = row.try_get("school_id")?;
-    let parents: i64 = sqlx::query("SELECT COUNT(*) AS n FROM parent_links WHERE pupil_id = ?")
+    let parents: i64 = sqlx::query("SELECT COUNT(*) AS n FROM parent_links WHERE pupil_id = $1")
         .bind(&pupil_id)
         .fetch_one(&mut *tx)
         .await?
@@ -139,7 +144,7 @@ pub async fn redeem(
                 .into(),
         ));
     }
-    let taken = sqlx::query("SELECT 1 FROM users WHERE email = ?")
+    let taken = sqlx::query("SELECT 1 FROM users WHERE email = $1")
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await?;
@@ -150,7 +155,7 @@ pub async fn redeem(
         ));
     }
     let user_id = format!("parent-{}", uuid::Uuid::new_v4());
-    sqlx::query("INSERT INTO users (id, school_id, role, display_name, email, password_hash) VALUES (?, ?, 'parent', ?, ?, ?)")
+    sqlx::query("INSERT INTO users (id, school_id, role, display_name, email, password_hash) VALUES ($1, $2, 'parent', $3, $4, $5)")
         .bind(&user_id)
         .bind(&school_id)
         .bind(name)
@@ -158,12 +163,12 @@ pub async fn redeem(
         .bind(&hash)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO parent_links (pupil_id, parent_id) VALUES (?, ?)")
+    sqlx::query("INSERT INTO parent_links (pupil_id, parent_id) VALUES ($1, $2)")
         .bind(&pupil_id)
         .bind(&user_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE parent_codes SET used_at = ? WHERE code_hash = ?")
+    sqlx::query("UPDATE parent_codes SET used_at = $1 WHERE code_hash = $2")
         .bind(Utc::now().to_rfc3339())
         .bind(secret_hash(&code))
         .execute(&mut *tx)

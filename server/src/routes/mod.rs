@@ -1,5 +1,28 @@
 //! The HTTP routes, one module per resource.
 
 pub mod codes;
+pub mod devices;
+pub mod membership;
+pub mod pupils;
 pub mod session;
 pub mod sync;
+
+use homeroom_protocol::access::{can, Action, Target};
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::db::school_facts;
+use crate::error::ServerError;
+
+/// Refuses with 403 unless the caller may do `action` to `target` under the shared rules; asked
+/// before anything else, so a refusal says nothing about whether the target exists.
+pub(crate) async fn require(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    target: Target<'_>,
+) -> Result<(), ServerError> {
+    let facts = school_facts(&state.db, &caller.school_id).await?;
+    can(&facts, Some(&caller.user_id), action, &target)
+        .map_err(|d| ServerError::Forbidden(d.to_string()))
+}

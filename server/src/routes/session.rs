@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::Json;
+use homeroom_protocol::access::Role;
 use homeroom_protocol::wire::{Me, SignInRequest, SignInResponse};
 use sqlx::Row;
 
@@ -44,7 +45,7 @@ pub async fn sign_in(
                 return Err(ServerError::InvalidCredentials);
             }
             let row = sqlx::query(
-                "SELECT id, display_name, role, school_id, password_hash FROM users WHERE email = ?",
+                "SELECT id, display_name, role, school_id, password_hash FROM users WHERE email = $1",
             )
             .bind(email.trim().to_lowercase())
             .fetch_optional(&state.db)
@@ -70,7 +71,7 @@ pub async fn sign_in(
                 return Err(ServerError::InvalidCredentials);
             }
             let row = sqlx::query(
-                "SELECT id, display_name, role, school_id FROM users WHERE pupil_code_hash = ?",
+                "SELECT id, display_name, role, school_id FROM users WHERE pupil_code_hash = $1",
             )
             .bind(secret_hash(code.trim().to_uppercase().as_str()))
             .fetch_optional(&state.db)
@@ -85,11 +86,40 @@ pub async fn sign_in(
         role: parse_role(row.try_get::<&str, _>("role")?)?,
         school_id: row.try_get("school_id")?,
     };
-    let (token, expires_at) = create_session(&state.db, &me.user_id, device_id.as_deref()).await?;
+    // REQ-ACC-6: staff accounts work only on a device the school enrolled; the session is tied
+    // to that enrolment, so revoking the device ends it. The admin, who enrols devices, is not
+    // bound (someone has to enrol the first tablet).
+    let device = if matches!(me.role, Role::Teacher | Role::Staff | Role::Leader) {
+        let key = device_id.as_deref().ok_or(ServerError::DeviceNotEnrolled)?;
+        let enrolment: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM enrolled_devices WHERE school_id = $1 AND key_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(&me.school_id)
+        .bind(secret_hash(key.trim()))
+        .fetch_optional(&state.db)
+        .await?;
+        Some(enrolment.ok_or(ServerError::DeviceNotEnrolled)?)
+    } else {
+        None
+    };
+    let (token, expires_at) = create_session(&state.db, &me.user_id, device.as_deref()).await?;
     tracing::info!(role = ?me.role, "signed in");
     Ok(Json(SignInResponse {
         token,
         expires_at,
         me,
     }))
+}
+
+/// `DELETE /v1/sessions/current`: signing out ends the session on the server too.
+#[tracing::instrument(skip_all)]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+) -> Result<axum::http::StatusCode, ServerError> {
+    sqlx::query("UPDATE sessions SET revoked = 1 WHERE token_hash = $1")
+        .bind(&caller.session)
+        .execute(&state.db)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

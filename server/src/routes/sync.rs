@@ -55,7 +55,7 @@ async fn apply_write(
     let mut tx = crate::db::write_tx(pool).await?;
     let client_id = write.client_id.to_string();
     if let Some(row) =
-        sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = ?")
+        sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = $1")
             .bind(&client_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -86,7 +86,7 @@ async fn apply_write(
     let stored =
         serde_json::to_string(&outcome).map_err(|e| ServerError::Internal(e.to_string()))?;
     sqlx::query(
-        "INSERT INTO applied_writes (client_id, user_id, outcome, applied_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO applied_writes (client_id, user_id, outcome, applied_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(&client_id)
     .bind(&caller.user_id)
@@ -127,7 +127,7 @@ async fn award(
             return Ok(reject(RejectCode::Forbidden, denied.to_string()));
         }
     }
-    let Some(skill) = sqlx::query("SELECT class_id, weight FROM skills WHERE id = ?")
+    let Some(skill) = sqlx::query("SELECT class_id, weight FROM skills WHERE id = $1")
         .bind(skill_id)
         .fetch_optional(&mut **tx)
         .await?
@@ -150,7 +150,7 @@ async fn award(
                 "the skill belongs to another class than the pupil's",
             ));
         }
-        let exists = sqlx::query("SELECT 1 FROM awards WHERE id = ?")
+        let exists = sqlx::query("SELECT 1 FROM awards WHERE id = $1")
             .bind(a.award_id.to_string())
             .fetch_optional(&mut **tx)
             .await?;
@@ -172,7 +172,7 @@ async fn award(
         };
         sqlx::query(
             "INSERT INTO awards (id, school_id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(record.id.to_string())
         .bind(&caller.school_id)
@@ -188,7 +188,7 @@ async fn award(
         let payload = serde_json::to_string(&Change::Award(record))
             .map_err(|e| ServerError::Internal(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES (?, 'award', ?, ?)",
+            "INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES ($1, 'award', $2, $3)",
         )
         .bind(&caller.school_id)
         .bind(&a.pupil_id)
@@ -208,7 +208,7 @@ async fn undo(
     award_id: &uuid::Uuid,
 ) -> Result<WriteOutcome, ServerError> {
     let id = award_id.to_string();
-    let Some(row) = sqlx::query("SELECT pupil_id FROM awards WHERE id = ? AND school_id = ?")
+    let Some(row) = sqlx::query("SELECT pupil_id FROM awards WHERE id = $1 AND school_id = $2")
         .bind(&id)
         .bind(&caller.school_id)
         .fetch_optional(&mut **tx)
@@ -242,7 +242,7 @@ pub async fn pull(
     let since =
         i64::try_from(q.since).map_err(|_| ServerError::field("since", "cursor out of range"))?;
     let rows = sqlx::query(
-        "SELECT seq, kind, pupil_id, payload FROM changes WHERE school_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        "SELECT seq, kind, pupil_id, payload FROM changes WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
     .bind(&caller.school_id)
     .bind(since)

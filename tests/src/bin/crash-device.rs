@@ -28,7 +28,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let device = Homeroom::open(Settings {
         server_url: url.clone(),
         data_dir: dir.into(),
-        device_id: None,
+        device_id: Some(homeroom_protocol::fixture::ENROLLED_TABLET_KEY.to_owned()),
         at_rest_key: homeroom_e2e::TEST_KEY.to_vec(),
         request_timeout: None,
     })?;

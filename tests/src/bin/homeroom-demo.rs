@@ -69,7 +69,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Homeroom::open(Settings {
             server_url: url.to_owned(),
             data_dir: dir.to_owned(),
-            device_id: Some("demo-device".into()),
+            // The fixture school enrolled this tablet (REQ-ACC-6: staff sign in only on school devices).
+            device_id: Some(homeroom_protocol::fixture::ENROLLED_TABLET_KEY.into()),
             // A real app keeps 32 random bytes in the Android Keystore / iOS Keychain.
             at_rest_key: vec![42; 32],
             request_timeout: None,

@@ -44,6 +44,9 @@ class TestServer(private val dataDir: File, port: Int = 0) : AutoCloseable {
 /** A real app keeps 32 random bytes in the Android Keystore; tests use a fixed key. */
 val TEST_KEY = ByteArray(32) { 7 }
 
+/** The fixture school enrolled this key for its test tablet (REQ-ACC-6: staff sign in only on school devices). */
+const val ENROLLED_TABLET_KEY = "GREENFIELD-TEST-TABLET"
+
 class PointsJourneyTest {
     private lateinit var tmp: File
     private lateinit var server: TestServer
@@ -60,7 +63,7 @@ class PointsJourneyTest {
         tmp.deleteRecursively()
     }
 
-    private fun device(name: String) = Homeroom(HomeroomConfig(server.url, File(tmp, name).path, null, TEST_KEY))
+    private fun device(name: String) = Homeroom(HomeroomConfig(server.url, File(tmp, name).path, ENROLLED_TABLET_KEY, TEST_KEY))
 
     private suspend fun signedIn(name: String, who: String): Homeroom =
         device(name).also { it.signIn("${who.lowercase()}@greenfield.test", "$who-password"); it.sync() }
