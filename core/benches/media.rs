@@ -4,6 +4,8 @@
 //! Usage (after `cargo bench --bench media --no-run`):
 //!   media stacks REPS FILE...          in-process medians: pure-Rust stack vs the shipped mozjpeg stack
 //!   media run IN OUTDIR [EFFORT] [SLACK] [FORMAT] [QUALITY]   one prepare_photo(), writes large + thumb, prints ms
+//!   media tune REPS OUTDIR Q,Q,... FILE...   encoder settings x qualities on the decoded large image:
+//!                                            prints `image<TAB>i<TAB>setting<TAB>q<TAB>bytes<TAB>ms`, writes ti-qQ.jpg
 
 use std::path::Path;
 use std::time::Instant;
@@ -11,8 +13,9 @@ use std::time::Instant;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use homeroom_core::media::{
-    apply_orientation, decode_oriented_bytes, encode_prepared, fit, prepare_photo, JpegEffort,
-    Limits, MediaError, OrientedImage, OutputFormat, PhotoOptions,
+    apply_orientation, decode_oriented_bytes, encode_jpeg_tuned, encode_prepared, fit,
+    prepare_photo, JpegEffort, JpegTuning, Limits, MediaError, OrientedImage, OutputFormat,
+    PhotoOptions, QuantTables,
 };
 
 fn main() {
@@ -24,6 +27,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("stacks") => stacks(&args[1..]),
         Some("run") => run(&args[1..]),
+        Some("tune") => tune(&args[1..]),
         _ => {
             eprintln!(
                 "usage: media stacks REPS FILE... | media run IN OUTDIR [EFFORT] [SLACK] [FORMAT]"
@@ -39,9 +43,10 @@ fn main() {
 
 fn effort_of(s: Option<&String>) -> JpegEffort {
     match s.map(String::as_str) {
-        Some("fast") => JpegEffort::Fast,
+        Some("balanced") => JpegEffort::Balanced,
         Some("smallest") => JpegEffort::Smallest,
-        _ => JpegEffort::Balanced,
+        Some("fast") => JpegEffort::Fast,
+        _ => PhotoOptions::default().jpeg_effort,
     }
 }
 
@@ -152,6 +157,19 @@ struct Variant {
     px: String,
 }
 
+/// A photo's bytes and file name.
+fn read_photo(file: &str) -> Result<(Vec<u8>, String), MediaError> {
+    let bytes = std::fs::read(file).map_err(|source| MediaError::Io {
+        path: file.into(),
+        source,
+    })?;
+    let name = Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((bytes, name))
+}
+
 fn stacks(args: &[String]) -> Result<(), MediaError> {
     let reps: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(5);
     println!(
@@ -159,14 +177,7 @@ fn stacks(args: &[String]) -> Result<(), MediaError> {
     );
     println!("|---|---|---:|---:|---:|---:|---|");
     for file in &args[1..] {
-        let bytes = std::fs::read(file).map_err(|source| MediaError::Io {
-            path: file.into(),
-            source,
-        })?;
-        let name = Path::new(file)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let (bytes, name) = read_photo(file)?;
         let mut variants: Vec<Variant> = Vec::new();
         let configs: Vec<(&str, Option<(JpegEffort, u8)>)> = vec![
             ("pure-Rust: zune-jpeg full + fir + jpeg-encoder", None),
@@ -179,11 +190,11 @@ fn stacks(args: &[String]) -> Result<(), MediaError> {
                 Some((JpegEffort::Balanced, 0)),
             ),
             (
-                "mozjpeg scaled, 2% slack, Fast",
+                "mozjpeg scaled, 2% slack, Fast (default)",
                 Some((JpegEffort::Fast, 2)),
             ),
             (
-                "mozjpeg scaled, 2% slack, Balanced (default)",
+                "mozjpeg scaled, 2% slack, Balanced",
                 Some((JpegEffort::Balanced, 2)),
             ),
             (
@@ -238,6 +249,96 @@ fn stacks(args: &[String]) -> Result<(), MediaError> {
                 "| {name} | {label} | {:.1} | {d} | {l} | {th} | {px} |",
                 median(total)
             );
+        }
+    }
+    Ok(())
+}
+
+/// Encoder settings compared by `tune`, by name.
+fn tunings() -> Vec<(&'static str, JpegTuning)> {
+    let base = JpegEffort::Fast.tuning();
+    let t = |progressive, trellis, dc, eob, tables| JpegTuning {
+        progressive,
+        trellis,
+        trellis_dc: dc,
+        trellis_eob_opt: eob,
+        tables,
+        ..base
+    };
+    use QuantTables::*;
+    vec![
+        (
+            "Fast (default): baseline, Annex K",
+            JpegEffort::Fast.tuning(),
+        ),
+        (
+            "Balanced: progressive, Annex K",
+            JpegEffort::Balanced.tuning(),
+        ),
+        (
+            "baseline, mozjpeg MS-SSIM tables",
+            t(false, false, false, false, MsSsim),
+        ),
+        (
+            "baseline, Robidoux tables",
+            t(false, false, false, false, Robidoux),
+        ),
+        (
+            "baseline + AC trellis",
+            t(false, true, false, false, AnnexK),
+        ),
+        (
+            "progressive + AC trellis",
+            t(true, true, false, false, AnnexK),
+        ),
+        (
+            "Smallest: progressive + full trellis",
+            JpegEffort::Smallest.tuning(),
+        ),
+    ]
+}
+
+/// Sweeps encoder settings x qualities over each decoded large image, so bytes can be compared at equal DSSIM.
+fn tune(args: &[String]) -> Result<(), MediaError> {
+    let reps: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let Some(outdir) = args.get(1) else {
+        eprintln!("tune REPS OUTDIR Q,Q,... FILE...");
+        return Ok(());
+    };
+    let qualities: Vec<u8> = args
+        .get(2)
+        .map(|s| s.split(',').filter_map(|q| q.parse().ok()).collect())
+        .unwrap_or_default();
+    for file in &args[3..] {
+        let (bytes, name) = read_photo(file)?;
+        let name = name.trim_end_matches(".jpg").to_string();
+        let img = decode_oriented_bytes(&bytes, 2048, 2, &Limits::default())?;
+        let dir = Path::new(outdir).join(&name);
+        std::fs::create_dir_all(&dir).map_err(|source| MediaError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for &q in &qualities {
+            let mut times = vec![Vec::new(); tunings().len()];
+            let mut sizes = vec![0usize; tunings().len()];
+            for _ in 0..reps {
+                for (i, (_, tuning)) in tunings().iter().enumerate() {
+                    let t = Instant::now();
+                    let out = encode_jpeg_tuned(&img, tuning, q)?;
+                    times[i].push(t.elapsed().as_secs_f64() * 1e3);
+                    sizes[i] = out.len();
+                    let path = dir.join(format!("t{i}-q{q}.jpg"));
+                    std::fs::write(&path, &out)
+                        .map_err(|source| MediaError::Io { path, source })?;
+                }
+            }
+            for (i, (cfg, _)) in tunings().iter().enumerate() {
+                println!(
+                    "{name}\t{i}\t{cfg}\t{q}\t{}\t{:.1}",
+                    sizes[i],
+                    median(std::mem::take(&mut times[i]))
+                );
+            }
         }
     }
     Ok(())

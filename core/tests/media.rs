@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use homeroom_core::media::{
-    decode_oriented_bytes, encode_prepared, prepare_photo, prepare_photo_bytes, sha256_hex,
-    JpegEffort, Limits, MediaError, OrientedImage, OutputFormat, PhotoOptions,
+    decode_oriented_bytes, encode_jpeg_tuned, encode_prepared, prepare_photo, prepare_photo_bytes,
+    sha256_hex, JpegEffort, JpegTuning, Limits, MediaError, OrientedImage, OutputFormat,
+    PhotoOptions, QuantTables,
 };
 
 // ---------------------------------------------------------------- synthetic images
@@ -500,6 +501,89 @@ fn every_jpeg_effort_and_webp_produce_decodable_output() {
         .decode()
         .expect("decodes");
     assert_eq!((back.width(), back.height()), (640, 480));
+}
+
+/// Every encoder setting the pipeline or the benchmark can use, by name.
+fn all_tunings() -> Vec<(String, JpegTuning)> {
+    let mut out: Vec<(String, JpegTuning)> =
+        [JpegEffort::Fast, JpegEffort::Balanced, JpegEffort::Smallest]
+            .into_iter()
+            .map(|e| (format!("{e:?}"), e.tuning()))
+            .collect();
+    for tables in [QuantTables::MsSsim, QuantTables::Robidoux] {
+        out.push((
+            format!("baseline AC-trellis {tables:?}"),
+            JpegTuning {
+                trellis: true,
+                tables,
+                ..JpegEffort::Fast.tuning()
+            },
+        ));
+    }
+    out
+}
+
+#[test]
+fn every_encoder_setting_writes_only_jfif_and_coding_markers() {
+    // REQ-PRV-1: whatever the size/speed setting, the encoder itself adds no metadata, and the pixels survive.
+    let src = upright_scene(333, 251);
+    for (name, tuning) in all_tunings() {
+        let bytes = encode_jpeg_tuned(&src, &tuning, 80).expect("encode");
+        for (m, body) in header_markers(&bytes) {
+            match m {
+                0xE0 => assert!(body.starts_with(b"JFIF\0"), "{name}: APP0 that is not JFIF"),
+                0xDB | 0xC4 | 0xC0 | 0xC1 | 0xC2 | 0xDD | 0xDA => {}
+                other => panic!("{name}: unexpected marker 0xFF{other:02X} before the scan"),
+            }
+        }
+        let back = decode_jpeg(&bytes);
+        assert_eq!((back.width, back.height), (333, 251), "{name}");
+        let diff = mean_abs_diff(&back, &src);
+        assert!(diff < 6.0, "{name}: mean diff {diff:.1} at Q80");
+    }
+}
+
+#[test]
+fn default_output_is_baseline_4_2_0_with_optimised_huffman_tables() {
+    // REQ-PRV-1: the default (chosen by docs/benchmarks/media.md) is a baseline JPEG every viewer shows,
+    // chroma 4:2:0 like vips at Q80, and its Huffman tables are fitted to the image (smaller than the stock ones).
+    let jpeg = jpeg_of(&noisy_scene(800, 600, 12), 92.0);
+    let out = prepare_photo_bytes(&jpeg, &opts()).expect("prepare");
+    let markers = header_markers(&out.large.bytes);
+    let sof = &markers
+        .iter()
+        .find(|(m, _)| *m == 0xC0)
+        .expect("baseline SOF0")
+        .1;
+    assert_eq!(sof[5], 3, "three components");
+    assert_eq!(&sof[7..8], &[0x22], "luma 2x2");
+    assert_eq!((sof[10], sof[13]), (0x11, 0x11), "chroma 1x1");
+    let stock = {
+        let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        c.set_fastest_defaults();
+        c.set_size(800, 600);
+        c.set_quality(80.0);
+        c.set_optimize_coding(false);
+        let img = decode_oriented_bytes(&jpeg, 2048, 0, &Limits::default()).expect("decode");
+        let mut s = c.start_compress(Vec::new()).expect("start");
+        s.write_scanlines(&img.rgb).expect("write");
+        s.finish().expect("finish")
+    };
+    assert!(
+        out.large.bytes.len() < stock.len(),
+        "optimised Huffman {} B is not smaller than stock tables {} B",
+        out.large.bytes.len(),
+        stock.len()
+    );
+}
+
+#[test]
+fn encoder_refuses_a_buffer_that_does_not_match_its_size() {
+    // Bad input gets a typed error, never a panic or an out-of-bounds read.
+    let mut img = noisy_scene(64, 48, 1);
+    img.rgb.truncate(100);
+    let err = encode_jpeg_tuned(&img, &JpegEffort::Fast.tuning(), 80).expect_err("must refuse");
+    assert!(matches!(err, MediaError::Encode { .. }), "{err:?}");
 }
 
 // ---------------------------------------------------------------- other inputs

@@ -4,13 +4,12 @@
 //! (`CGImageDestination`) before passing the file to the core, because no HEVC decoder may ship in the core.
 
 use std::io::Cursor;
-use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use mozjpeg::{ColorSpace, Decompress, Marker};
-use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr};
 
 use super::error::panic_detail;
+use super::libjpeg::error_mgr;
 use super::{exif, orient, Limits, MediaError, OrientedImage};
 
 /// The container formats the core decodes.
@@ -150,53 +149,6 @@ fn decode_jpeg(
         Ok(result) => result,
         Err(payload) => Err(MediaError::corrupt(panic_detail(payload.as_ref()))),
     }
-}
-
-/// A libjpeg error manager that unwinds on fatal errors *and* on premature end of data,
-/// so a truncated upload is refused instead of padded with grey.
-fn error_mgr() -> jpeg_error_mgr {
-    // SAFETY: jpeg_std_error fills every field of a zeroed struct, as libjpeg documents.
-    let mut err: jpeg_error_mgr = unsafe { std::mem::zeroed() };
-    unsafe { mozjpeg_sys::jpeg_std_error(&mut err) };
-    err.error_exit = Some(jpeg_fatal);
-    err.emit_message = Some(jpeg_message);
-    err
-}
-
-fn jpeg_message_text(cinfo: &jpeg_common_struct) -> String {
-    // SAFETY: `err` points at the error manager we installed; the table index is bounds-checked.
-    unsafe {
-        let Some(err) = cinfo.err.as_ref() else {
-            return "libjpeg error".into();
-        };
-        let code = err.msg_code;
-        if code > 0 && code <= err.last_jpeg_message && !err.jpeg_message_table.is_null() {
-            let fmt = *err.jpeg_message_table.offset(code as isize);
-            if !fmt.is_null() {
-                return std::ffi::CStr::from_ptr(fmt).to_string_lossy().into_owned();
-            }
-        }
-        format!("libjpeg error {code}")
-    }
-}
-
-extern "C-unwind" fn jpeg_fatal(cinfo: &mut jpeg_common_struct) {
-    std::panic::resume_unwind(Box::new(jpeg_message_text(cinfo)));
-}
-
-extern "C-unwind" fn jpeg_message(cinfo: &mut jpeg_common_struct, level: c_int) {
-    if level >= 0 {
-        return; // trace messages
-    }
-    // SAFETY: as above.
-    let code = unsafe { cinfo.err.as_ref().map_or(0, |e| e.msg_code) };
-    if code == mozjpeg_sys::JWRN_JPEG_EOF as c_int {
-        std::panic::resume_unwind(Box::new(
-            "truncated: premature end of JPEG data".to_string(),
-        ));
-    }
-    // Other warnings (extraneous bytes, resync) are recoverable and common in real camera files.
-    tracing::debug!(warning = %jpeg_message_text(cinfo), "libjpeg warning");
 }
 
 fn decode_png(bytes: &[u8], limits: &Limits) -> Result<Decoded, MediaError> {

@@ -1,11 +1,6 @@
 //! Encodes upload-ready bytes (JPEG via mozjpeg, or WebP) under a byte budget, writing no metadata at all.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-use mozjpeg::qtable::{AnnexK_Chroma, AnnexK_Luma};
-use mozjpeg::{ColorSpace, Compress};
-
-use super::error::panic_detail;
+use super::libjpeg::{encode_jpeg_tuned, JpegTuning, QuantTables};
 use super::{EncodedImage, JpegEffort, MediaError, OrientedImage, OutputFormat};
 
 /// Quality ladder for one output: start, floor and step used while the bytes exceed the budget.
@@ -74,45 +69,34 @@ fn encode_jpeg(
     effort: JpegEffort,
     quality: u8,
 ) -> Result<Vec<u8>, MediaError> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<Vec<u8>> {
-        let mut c = Compress::new(ColorSpace::JCS_RGB);
-        let q = f32::from(quality);
-        match effort {
-            JpegEffort::Fast => {
-                c.set_fastest_defaults();
-                c.set_quality(q);
-                c.set_optimize_coding(true);
-            }
-            JpegEffort::Balanced => {
-                // libjpeg-turbo speed: Annex K tables, optimised Huffman, progressive scans, no trellis.
-                // (mozjpeg's N. Robidoux tables measured ~9% worse DSSIM at equal quality: docs/benchmarks/media.md.)
-                c.set_fastest_defaults();
-                c.set_quality(q);
-                c.set_optimize_coding(true);
-                c.set_progressive_mode();
-            }
-            JpegEffort::Smallest => {
-                // mozjpeg's trellis quantisation and optimised Huffman, with Annex K tables, which
-                // measured better DSSIM per byte than its default tables.
-                c.set_quality(q);
-                c.set_luma_qtable(&AnnexK_Luma.scaled(q, q));
-                c.set_chroma_qtable(&AnnexK_Chroma.scaled(q, q));
-                // The standard progressive script instead of mozjpeg's scan search: measured ~30% faster
-                // for under 1% more bytes.
-                c.set_optimize_scans(false);
-                c.set_progressive_mode();
-            }
+    encode_jpeg_tuned(img, &effort.tuning(), quality)
+}
+
+impl JpegEffort {
+    /// The mozjpeg settings behind each effort level (measured in `docs/benchmarks/media.md`).
+    pub fn tuning(self) -> JpegTuning {
+        let base = JpegTuning {
+            progressive: false,
+            trellis: false,
+            trellis_dc: false,
+            trellis_eob_opt: false,
+            tables: QuantTables::AnnexK,
+            optimize_scans: false,
+        };
+        match self {
+            JpegEffort::Fast => base,
+            JpegEffort::Balanced => JpegTuning {
+                progressive: true,
+                ..base
+            },
+            JpegEffort::Smallest => JpegTuning {
+                progressive: true,
+                trellis: true,
+                trellis_dc: true,
+                trellis_eob_opt: true,
+                ..base
+            },
         }
-        c.set_size(img.width as usize, img.height as usize);
-        let capacity = (img.rgb.len() / 8).max(4096);
-        let mut started = c.start_compress(Vec::with_capacity(capacity))?;
-        started.write_scanlines(&img.rgb)?;
-        started.finish()
-    }));
-    match outcome {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(MediaError::encode(format!("JPEG: {e}"))),
-        Err(payload) => Err(MediaError::encode(panic_detail(payload.as_ref()))),
     }
 }
 

@@ -12,6 +12,7 @@ mod decode;
 mod encode;
 mod error;
 mod exif;
+mod libjpeg;
 mod limits;
 mod orient;
 mod resize;
@@ -21,6 +22,7 @@ use std::path::Path;
 pub use decode::{dct_scale, sniff, SourceFormat};
 pub use encode::{encode_once, sha256_hex};
 pub use error::MediaError;
+pub use libjpeg::{encode_jpeg_tuned, JpegTuning, QuantTables};
 pub use limits::Limits;
 pub use orient::apply as apply_orientation;
 pub use resize::fit;
@@ -40,14 +42,17 @@ pub enum OutputFormat {
     WebP,
 }
 
-/// How hard the JPEG encoder works for size.
+/// How hard the JPEG encoder works for size. All three quantise with the same Annex K tables, so Fast
+/// and Balanced decode to identical pixels; they differ only in how the coefficients are entropy-coded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JpegEffort {
-    /// libjpeg-turbo baseline with optimised Huffman tables: fastest.
+    /// Baseline with optimised Huffman tables (libjpeg-turbo speed). The default: measured ~1.5% more
+    /// bytes than Balanced for ~20 ms less per 2016 px image on the benchmark machine (docs/benchmarks/media.md).
     Fast,
-    /// Progressive with optimised Huffman tables, no trellis: ~10% smaller than baseline, ~15 ms more. The default.
+    /// Progressive with optimised Huffman tables, no trellis.
     Balanced,
-    /// mozjpeg: trellis quantisation, optimised Huffman, progressive. Smallest (~0.8x vips bytes at equal DSSIM), ~3x slower to encode.
+    /// mozjpeg trellis quantisation (AC and DC, EOB optimisation) plus progressive: ~10% fewer bytes
+    /// at equal DSSIM, ~5x the encode time.
     Smallest,
 }
 
@@ -87,7 +92,7 @@ impl Default for PhotoOptions {
             large_budget_bytes: 600_000,
             thumbnail_budget_bytes: 40_000,
             format: OutputFormat::Jpeg,
-            jpeg_effort: JpegEffort::Balanced,
+            jpeg_effort: JpegEffort::Fast,
             size_slack_percent: 2,
             limits: Limits::default(),
         }
