@@ -21,18 +21,21 @@ free_port() {
   return 1
 }
 
+# Returns non-zero (and says why) if the cluster could not be started; every step is checked
+# explicitly because callers use it in an `if`, where `set -e` does not apply.
 start_test_postgres() {
-  apt_install postgresql
+  apt_install postgresql || return 1
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-  PG_TMP="$(mktemp -d /tmp/homeroom-pg.XXXXXX)"
-  [ "$(id -u)" -eq 0 ] && chown postgres "$PG_TMP"
-  local port; port="$(free_port)"
+  PG_TMP="$(mktemp -d /tmp/homeroom-pg.XXXXXX)" || return 1
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$PG_TMP" || return 1; fi
+  local port; port="$(free_port)" || { log "postgres: no free loopback port"; return 1; }
   log "postgres: throwaway cluster on 127.0.0.1:$port ($PG_TMP)"
-  as_postgres "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+  as_postgres "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null \
+    || { log "postgres: initdb failed"; return 1; }
   # Durability is pointless for a cluster deleted at exit; speed is not.
   as_postgres "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" -w -o \
     "-c listen_addresses=127.0.0.1 -p $port -k $PG_TMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
-    start >/dev/null
+    start >/dev/null || { log "postgres: the cluster did not start (log: $PG_TMP/log)"; return 1; }
   export HOMEROOM_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
