@@ -41,6 +41,10 @@ pub async fn send(
         },
     };
     let outcome = super::sync::apply_write(&state, &caller, &facts, &write).await?;
+    if matches!(outcome, WriteOutcome::Accepted) {
+        // The recipient's live devices hear of it at once (REQ-OFF-3).
+        crate::live::changed(&state, &caller.school_id).await;
+    }
     match outcome {
         WriteOutcome::Rejected { code, reason } => Err(match code {
             RejectCode::Forbidden => ServerError::Forbidden(reason),
