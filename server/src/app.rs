@@ -179,6 +179,7 @@ pub struct Bound {
     listener: TcpListener,
     app: Router,
     db: Db,
+    live: std::sync::Arc<crate::live::LiveHub>,
 }
 
 impl Bound {
@@ -192,6 +193,13 @@ impl Bound {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
+        // Live event streams never end on their own: close them when shutdown begins, or a
+        // graceful shutdown would wait for them forever.
+        let live = self.live.clone();
+        let shutdown = async move {
+            shutdown.await;
+            live.close();
+        };
         axum::serve(
             self.listener,
             self.app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -225,10 +233,12 @@ pub async fn bind_with_clock(
     let state = AppState::with_clock(db.clone(), &config.data_dir, clock);
     // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
     let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
+    let live = state.live.clone();
     Ok(Bound {
         addr,
         listener,
         app: router(state),
         db,
+        live,
     })
 }

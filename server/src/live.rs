@@ -25,9 +25,24 @@ const PG_CHANNEL: &str = "homeroom_changes";
 #[derive(Default)]
 pub struct LiveHub {
     schools: Mutex<HashMap<String, watch::Sender<u64>>>,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl LiveHub {
+    /// Ends every stream (shutdown): dropping the senders ends each waiting stream, and streams
+    /// opened from now on end at once.
+    pub fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.schools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     fn sender(&self, school_id: &str) -> watch::Sender<u64> {
         let mut map = self.schools.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(school_id.to_owned())
@@ -121,6 +136,9 @@ pub async fn events(
                 // The first round looks at the log at once; later rounds wait for a wake.
                 if !first {
                     rx.changed().await.ok()?;
+                }
+                if state.live.is_closed() {
+                    return None;
                 }
                 rx.borrow_and_update();
                 let latest = match latest_seq(&state.db, &school).await {
