@@ -26,7 +26,7 @@ free_port() {
 start_test_postgres() {
   apt_install postgresql || return 1
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-  PG_TMP="$(mktemp -d /tmp/homeroom-pg.XXXXXX)" || return 1
+  PG_TMP="$(mktemp -d -t homeroom-pg.XXXXXX)" || return 1
   if [ "$(id -u)" -eq 0 ]; then chown postgres "$PG_TMP" || return 1; fi
   local port; port="$(free_port)" || { log "postgres: no free loopback port"; return 1; }
   log "postgres: throwaway cluster on 127.0.0.1:$port ($PG_TMP)"
