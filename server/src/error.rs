@@ -26,7 +26,9 @@ pub enum ServerError {
     #[error("not found")]
     NotFound,
     /// The device's cursor belongs to another copy of the school's change log (REQ-OFF-1).
-    #[error("this device's sync position is not from this server's data: sync again from the start")]
+    #[error(
+        "this device's sync position is not from this server's data: sync again from the start"
+    )]
     StaleCursor,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },

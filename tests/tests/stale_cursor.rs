@@ -146,7 +146,10 @@ fn a_pull_with_a_foreign_log_id_is_refused_with_a_clear_409() {
             .unwrap();
         assert_eq!(same.status(), 200);
         let other = http
-            .get(format!("{}/v1/pull?since=0&log_id=someone-else", server.url()))
+            .get(format!(
+                "{}/v1/pull?since=0&log_id=someone-else",
+                server.url()
+            ))
             .bearer_auth(&token)
             .send()
             .await

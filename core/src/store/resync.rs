@@ -38,6 +38,9 @@ pub fn forget_pulled(tx: &Transaction<'_>) -> Result<Vec<String>, CoreError> {
     for key in [kv::CURSOR, kv::DIRECTORY, kv::LOG_ID] {
         kv::delete(tx, key)?;
     }
-    tracing::info!(tables = tables.len(), "forgot pulled data for a full resync");
+    tracing::info!(
+        tables = tables.len(),
+        "forgot pulled data for a full resync"
+    );
     Ok(pupils)
 }
