@@ -108,7 +108,9 @@ pub fn validate_email(typed: &str) -> Result<String, String> {
         return Err("an email address is needed".into());
     }
     if email.len() > MAX_EMAIL_LEN {
-        return Err(format!("an email address has at most {MAX_EMAIL_LEN} characters"));
+        return Err(format!(
+            "an email address has at most {MAX_EMAIL_LEN} characters"
+        ));
     }
     if email.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err("an email address has no spaces, line breaks or control characters".into());
@@ -199,7 +201,10 @@ mod tests {
 
     #[test]
     fn names_with_line_breaks_are_refused() {
-        assert_eq!(validate_recipient_name(" Mrs Okafor ").unwrap(), "Mrs Okafor");
+        assert_eq!(
+            validate_recipient_name(" Mrs Okafor ").unwrap(),
+            "Mrs Okafor"
+        );
         assert!(validate_recipient_name("Kim\r\nBcc: x@example.org").is_err());
         assert!(validate_recipient_name("Kim <x@example.org>").is_err());
         assert!(validate_recipient_name("  ").is_err());

@@ -62,7 +62,9 @@ impl ServerError {
             ServerError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ServerError::AwaitingApproval => (StatusCode::FORBIDDEN, "awaiting_approval"),
             ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ServerError::MailNotConfigured => (StatusCode::SERVICE_UNAVAILABLE, "mail_not_configured"),
+            ServerError::MailNotConfigured => {
+                (StatusCode::SERVICE_UNAVAILABLE, "mail_not_configured")
+            }
             ServerError::MailNotSent(_) => (StatusCode::BAD_GATEWAY, "mail_not_sent"),
             ServerError::Db(_) | ServerError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

@@ -63,7 +63,9 @@ fn smtp_config(args: &Args) -> Result<Option<homeroom_server::mail::smtp::SmtpCo
         .ok()
         .filter(|p| !p.is_empty());
     if config.username.is_some() != config.password.is_some() {
-        return Err("SMTP sign-in needs both HOMEROOM_SMTP_USERNAME and HOMEROOM_SMTP_PASSWORD".into());
+        return Err(
+            "SMTP sign-in needs both HOMEROOM_SMTP_USERNAME and HOMEROOM_SMTP_PASSWORD".into(),
+        );
     }
     Ok(Some(config))
 }

@@ -128,7 +128,10 @@ mod tests {
             assert!(body.contains("ABCD-EFGH-JKMN-PQ"), "{body}");
             assert!(body.contains("Amira"));
             assert!(!body.contains("Khan"), "{body}");
-            assert!(body.contains("Monday 7 December 2026 at 18:11 UTC"), "{body}");
+            assert!(
+                body.contains("Monday 7 December 2026 at 18:11 UTC"),
+                "{body}"
+            );
             assert!(body.contains("I have a parent code"));
         }
         assert!(!inv.subject().contains("Amira"));

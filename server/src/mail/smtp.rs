@@ -122,7 +122,10 @@ impl SmtpMailer {
             .parse()
             .map_err(|e| MailError::Message(format!("recipient address: {e}")))?;
         Message::builder()
-            .from(Mailbox::new(Some(mail.from_name.clone()), self.from.clone()))
+            .from(Mailbox::new(
+                Some(mail.from_name.clone()),
+                self.from.clone(),
+            ))
             .to(Mailbox::new(mail.to_name.clone(), to))
             .subject(mail.subject.clone())
             .multipart(MultiPart::alternative_plain_html(

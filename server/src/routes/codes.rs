@@ -2,9 +2,9 @@
 //! old); a parent redeems it once, before it expires, to join as that pupil's parent.
 
 use axum::extract::{Path, State};
-use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use homeroom_protocol::access::{can, Action, Target};
 use homeroom_protocol::codes::{self, CODE_VALID_DAYS, MAX_PARENTS_PER_PUPIL};
