@@ -2,7 +2,7 @@
 //! `GET /v1/parent-requests` lists the requests, `POST …/{id}/approve` links the parent and
 //! `POST …/{id}/decline` refuses; both decisions go in the audit log with the action.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use homeroom_protocol::access::{Action, Role, Target};
@@ -15,6 +15,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::write_tx;
 use crate::error::ServerError;
+use crate::json::ApiQuery;
 use crate::routes::require;
 
 /// How many requests one list returns (newest first).
@@ -33,7 +34,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<ParentRequest>>, ServerError> {
     if caller.role != Role::Admin {
         return Err(ServerError::Forbidden(

@@ -125,13 +125,19 @@ async fn awaiting_approval(state: &AppState, user_id: &str) -> Result<(), Server
     if linked {
         return Ok(());
     }
-    let requested = sqlx::query("SELECT 1 FROM parent_link_requests WHERE parent_id = $1 LIMIT 1")
-        .bind(user_id)
-        .fetch_optional(&state.db)
-        .await?
-        .is_some();
-    if requested {
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM parent_link_requests WHERE parent_id = $1")
+            .bind(user_id)
+            .fetch_all(&state.db)
+            .await?;
+    if statuses.iter().any(|s| s == "pending") {
         return Err(ServerError::AwaitingApproval);
+    }
+    if !statuses.is_empty() {
+        return Err(ServerError::Forbidden(
+            "this account's request to join was not approved (declined, or the child has left): please contact the school"
+                .into(),
+        ));
     }
     Ok(())
 }
