@@ -252,7 +252,10 @@ fn a_declined_third_parent_stays_unlinked_and_a_leaving_pupil_withdraws_requests
             .contains(&("decline_parent_link".into(), format!("a1/{parent_id}"))));
         let (s, e) = sign_in(&http, &url, "third@example.test").await;
         assert_eq!(s, StatusCode::FORBIDDEN, "declined: still no session");
-        assert!(e["message"].as_str().unwrap().contains("not approved"), "{e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("not approved"),
+            "{e}"
+        );
         assert_eq!(
             decide(&http, &url, &h, id, "approve").await.0,
             StatusCode::CONFLICT
