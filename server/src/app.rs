@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: crate::clock::SharedClock,
     /// Carries invitation emails (REQ-ACC-2); `None` when no SMTP server is configured.
     pub mailer: Option<std::sync::Arc<dyn crate::mail::Mailer>>,
+    /// The instance's group-committing writer for pushes (issue 5 load target).
+    pub writer: std::sync::Arc<crate::writer::Writer>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             live: Default::default(),
             clock,
             mailer: None,
+            writer: Default::default(),
         }
     }
 }
