@@ -64,12 +64,27 @@ impl Api {
         &self,
         req: &RedeemParentCode,
     ) -> Result<SignInResponse, CoreError> {
-        send(
+        let (status, retry_after, body) = exchange(
             self.http
                 .post(format!("{}/v1/parent-codes/redeem", self.base))
                 .json(req),
         )
-        .await
+        .await?;
+        // 202: a third parent's account exists but waits for the admin (REQ-ACC-3): no session,
+        // and the server's words say so.
+        if status == reqwest::StatusCode::ACCEPTED {
+            let pending: homeroom_protocol::invites::JoinPending =
+                serde_json::from_slice(&body).map_err(|e| CoreError::Protocol(e.to_string()))?;
+            return Err(CoreError::Server {
+                status: status.as_u16(),
+                detail: pending.message,
+                retry_after: None,
+            });
+        }
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| CoreError::Protocol(e.to_string()));
+        }
+        Err(server_error(status, retry_after, &body))
     }
 
     #[tracing::instrument(skip_all)]

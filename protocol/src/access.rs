@@ -88,11 +88,13 @@ pub enum Action {
     SendEmergency,
     ExportPupil,
     ErasePupil,
+    /// Link a third (or later) parent to a pupil: "special circumstances" (REQ-ACC-3).
+    ApproveParentLink,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and tooling.
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 41] = [
         Action::ReadPoints,
         Action::AwardPoints,
         Action::UndoAward,
@@ -133,6 +135,7 @@ impl Action {
         Action::SendEmergency,
         Action::ExportPupil,
         Action::ErasePupil,
+        Action::ApproveParentLink,
     ];
 
     /// The snake_case name used in the access matrix and on the wire.
@@ -178,6 +181,7 @@ impl Action {
             Action::SendEmergency => "send_emergency",
             Action::ExportPupil => "export_pupil",
             Action::ErasePupil => "erase_pupil",
+            Action::ApproveParentLink => "approve_parent_link",
         }
     }
 
@@ -467,6 +471,8 @@ impl<'f> Ctx<'f> {
             IssueParentCode => owner,
             // Erasure is for a pupil who has left (REQ-PRV-4), and for the admin alone.
             ErasePupil => self.who.role == Role::Admin && pupil.class_id.is_none(),
+            // A third parent needs the admin (REQ-ACC-3), and a pupil still in a class.
+            ApproveParentLink => self.who.role == Role::Admin && class.is_some(),
             _ => false,
         };
         if allowed {

@@ -6,6 +6,7 @@ pub mod codes;
 pub mod consent;
 pub mod devices;
 pub mod fixture;
+pub mod invites;
 pub mod membership;
 pub mod messaging;
 pub mod notify;

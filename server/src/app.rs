@@ -28,6 +28,8 @@ pub struct AppState {
     pub live: std::sync::Arc<crate::live::LiveHub>,
     /// Where "now" comes from: messages are stamped and pushes planned with it (REQ-NOT-2).
     pub clock: crate::clock::SharedClock,
+    /// Carries invitation emails (REQ-ACC-2); `None` when no SMTP server is configured.
+    pub mailer: Option<std::sync::Arc<dyn crate::mail::Mailer>>,
     /// The instance's group-committing writer for pushes (issue 5 load target).
     pub writer: std::sync::Arc<crate::writer::Writer>,
 }
@@ -50,6 +52,7 @@ impl AppState {
             media_dir: data_dir.join("media"),
             live: Default::default(),
             clock,
+            mailer: None,
             writer: Default::default(),
         }
     }
@@ -63,6 +66,8 @@ pub struct Config {
     /// A `postgres://` URL to keep the school's data in PostgreSQL instead of embedded SQLite.
     pub database_url: Option<String>,
     pub seed_fixture: bool,
+    /// Where invitation emails go out (REQ-ACC-2); without it invitations answer 503.
+    pub smtp: Option<crate::mail::smtp::SmtpConfig>,
 }
 
 /// The API's OpenAPI 3 document, kept true by `server/tests/openapi.rs`.
@@ -103,6 +108,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/devices"),
     ("GET", "/v1/devices"),
     ("DELETE", "/v1/devices/{id}"),
+    ("POST", "/v1/pupils/{id}/parent-invitations"),
+    ("GET", "/v1/parent-requests"),
+    ("POST", "/v1/parent-requests/{id}/approve"),
+    ("POST", "/v1/parent-requests/{id}/decline"),
 ];
 
 /// The `/v1` API.
@@ -176,6 +185,19 @@ pub fn router(state: AppState) -> Router {
             post(routes::devices::enrol).get(routes::devices::list),
         )
         .route("/v1/devices/{id}", delete(routes::devices::revoke))
+        .route(
+            "/v1/pupils/{id}/parent-invitations",
+            post(routes::invitations::send),
+        )
+        .route("/v1/parent-requests", get(routes::parent_requests::list))
+        .route(
+            "/v1/parent-requests/{id}/approve",
+            post(routes::parent_requests::approve),
+        )
+        .route(
+            "/v1/parent-requests/{id}/decline",
+            post(routes::parent_requests::decline),
+        )
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
@@ -241,7 +263,12 @@ pub async fn bind_with_clock(
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Internal(format!("local addr: {e}")))?;
-    let state = AppState::with_clock(db.clone(), &config.data_dir, clock);
+    let mut state = AppState::with_clock(db.clone(), &config.data_dir, clock);
+    if let Some(smtp) = &config.smtp {
+        let mailer = crate::mail::smtp::SmtpMailer::new(smtp)
+            .map_err(|e| ServerError::Internal(format!("SMTP configuration: {e}")))?;
+        state.mailer = Some(std::sync::Arc::new(mailer));
+    }
     // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
     let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
     let live = state.live.clone();

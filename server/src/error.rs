@@ -32,6 +32,14 @@ pub enum ServerError {
     StaleCursor,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("this account's request to join awaits the school's approval: you can sign in once the school's admin approves it")]
+    AwaitingApproval,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("email is not set up on this server: give the family the parent code another way, or ask the school's admin to configure SMTP")]
+    MailNotConfigured,
+    #[error("the invitation email could not be sent ({0}); no new code was issued and any earlier code still works: try again later")]
+    MailNotSent(String),
     #[error("storage failed")]
     Db(#[from] sqlx::Error),
     #[error("internal error")]
@@ -58,6 +66,12 @@ impl ServerError {
             ServerError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::StaleCursor => (StatusCode::CONFLICT, "stale_cursor"),
             ServerError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ServerError::AwaitingApproval => (StatusCode::FORBIDDEN, "awaiting_approval"),
+            ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServerError::MailNotConfigured => {
+                (StatusCode::SERVICE_UNAVAILABLE, "mail_not_configured")
+            }
+            ServerError::MailNotSent(_) => (StatusCode::BAD_GATEWAY, "mail_not_sent"),
             ServerError::Db(_) | ServerError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

@@ -13,6 +13,7 @@ pub mod export;
 pub mod json;
 pub mod limits;
 pub mod live;
+pub mod mail;
 pub mod messaging;
 pub mod posts;
 pub mod push;

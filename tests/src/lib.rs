@@ -4,6 +4,7 @@
 pub mod class_year;
 pub mod fault_proxy;
 pub mod push_receiver;
+pub mod smtp_sink;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,28 @@ impl TestServer {
         addr: SocketAddr,
         clock: homeroom_server::clock::SharedClock,
     ) -> TestServer {
+        Self::launch(data_dir, addr, clock, None)
+    }
+
+    /// A fresh server that sends invitation emails through `smtp` (a test's own sink, REQ-ACC-2).
+    pub fn fresh_with_smtp(
+        data_dir: &Path,
+        smtp: homeroom_server::mail::smtp::SmtpConfig,
+    ) -> TestServer {
+        Self::launch(
+            data_dir,
+            "127.0.0.1:0".parse().expect("loopback"),
+            std::sync::Arc::new(homeroom_server::clock::SystemClock),
+            Some(smtp),
+        )
+    }
+
+    fn launch(
+        data_dir: &Path,
+        addr: SocketAddr,
+        clock: homeroom_server::clock::SharedClock,
+        smtp: Option<homeroom_server::mail::smtp::SmtpConfig>,
+    ) -> TestServer {
         let (tx_addr, rx_addr) = mpsc::channel();
         let (tx_stop, rx_stop) = tokio::sync::oneshot::channel::<()>();
         let dir = data_dir.to_owned();
@@ -52,6 +75,7 @@ impl TestServer {
                     database_url: test_database_url(&dir).await,
                     data_dir: dir,
                     seed_fixture: true,
+                    smtp,
                 };
                 let bound = homeroom_server::bind_with_clock(&config, clock)
                     .await

@@ -3,9 +3,11 @@
 pub mod codes;
 pub mod consent;
 pub mod devices;
+pub mod invitations;
 pub mod media;
 pub mod membership;
 pub mod messages;
+pub mod parent_requests;
 pub mod pupils;
 pub mod reports;
 pub mod session;

@@ -107,6 +107,15 @@ pub async fn erase(
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
+    // The consent record (care status included) goes too; it held the erasure up before.
+    sqlx::query("DELETE FROM consent WHERE pupil_id = $1")
+        .bind(&pupil_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM parent_link_requests WHERE pupil_id = $1")
+        .bind(&pupil_id)
+        .execute(&mut *tx)
+        .await?;
     let parent_links_deleted = sqlx::query("DELETE FROM parent_links WHERE pupil_id = $1")
         .bind(&pupil_id)
         .execute(&mut *tx)

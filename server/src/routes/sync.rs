@@ -1,6 +1,6 @@
 //! `POST /v1/push` and `GET /v1/pull`: devices send their outbox and fetch what changed.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use homeroom_protocol::access::{can, Action, SchoolFacts, Target};
@@ -294,7 +294,7 @@ async fn undo(
 pub async fn pull(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<PullQuery>,
+    crate::json::ApiQuery(q): crate::json::ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ServerError> {
     let facts = school_facts(&state.db, &caller.school_id).await?;
     let since =
