@@ -88,11 +88,15 @@ pub enum Action {
     SendEmergency,
     ExportPupil,
     ErasePupil,
+    /// REQ-NOT-1: the school's working hours, which staff default hours follow.
+    SetWorkingHours,
+    /// REQ-PRV-5: the restricted safeguarding record.
+    ReadSafeguarding,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and tooling.
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 42] = [
         Action::ReadPoints,
         Action::AwardPoints,
         Action::UndoAward,
@@ -133,6 +137,8 @@ impl Action {
         Action::SendEmergency,
         Action::ExportPupil,
         Action::ErasePupil,
+        Action::SetWorkingHours,
+        Action::ReadSafeguarding,
     ];
 
     /// The snake_case name used in the access matrix and on the wire.
@@ -178,6 +184,8 @@ impl Action {
             Action::SendEmergency => "send_emergency",
             Action::ExportPupil => "export_pupil",
             Action::ErasePupil => "erase_pupil",
+            Action::SetWorkingHours => "set_working_hours",
+            Action::ReadSafeguarding => "read_safeguarding",
         }
     }
 
@@ -187,7 +195,8 @@ impl Action {
         match self {
             ReadStory | PostStory | CommentStory | LikeStory | Announce | AddPupil
             | RemovePupil => TargetKind::Class,
-            PostSchoolStory | ReadSchoolStory | EnrolDevice | SendEmergency => TargetKind::School,
+            PostSchoolStory | ReadSchoolStory | EnrolDevice | SendEmergency | SetWorkingHours
+            | ReadSafeguarding => TargetKind::School,
             Message | ReadThreads | ReportMessage | WarnParent | RemoveParent | ReadQuietHours
             | SetQuietHours => TargetKind::User,
             _ => TargetKind::Pupil,
@@ -501,7 +510,12 @@ impl<'f> Ctx<'f> {
         use Action::*;
         match action {
             ReadSchoolStory => self.is_school_member(),
-            PostSchoolStory | EnrolDevice | SendEmergency => self.who.role == Role::Admin,
+            // REQ-NOT-4: only the admin breaks quiet hours; REQ-NOT-1: and sets the school's hours.
+            PostSchoolStory | EnrolDevice | SendEmergency | SetWorkingHours => {
+                self.who.role == Role::Admin
+            }
+            // REQ-PRV-5: the safeguarding record is for leaders only.
+            ReadSafeguarding => self.is_leadership(),
             _ => false,
         }
     }

@@ -11,6 +11,7 @@ pub mod messaging;
 pub mod notify;
 pub mod posts;
 pub mod retention;
+pub mod safeguarding;
 pub mod skills;
 pub mod wire;
 

@@ -28,6 +28,8 @@ pub struct AppState {
     pub live: std::sync::Arc<crate::live::LiveHub>,
     /// Where "now" comes from: messages are stamped and pushes planned with it (REQ-NOT-2).
     pub clock: crate::clock::SharedClock,
+    /// Wakes the push dispatcher at once (an admin's emergency cannot wait for its tick: REQ-NOT-4).
+    pub push_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             media_dir: data_dir.join("media"),
             live: Default::default(),
             clock,
+            push_wake: Default::default(),
         }
     }
 }
@@ -97,6 +100,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/devices"),
     ("GET", "/v1/devices"),
     ("DELETE", "/v1/devices/{id}"),
+    ("POST", "/v1/emergencies"),
+    ("POST", "/v1/users/{id}/school-removal"),
+    ("GET", "/v1/school/working-hours"),
+    ("PUT", "/v1/school/working-hours"),
+    ("GET", "/v1/safeguarding"),
 ];
 
 /// The `/v1` API.
@@ -165,6 +173,16 @@ pub fn router(state: AppState) -> Router {
             post(routes::devices::enrol).get(routes::devices::list),
         )
         .route("/v1/devices/{id}", delete(routes::devices::revoke))
+        .route("/v1/emergencies", post(routes::emergencies::send))
+        .route(
+            "/v1/users/{id}/school-removal",
+            post(routes::parents::remove_from_school),
+        )
+        .route(
+            "/v1/school/working-hours",
+            get(routes::school_hours::read).put(routes::school_hours::write),
+        )
+        .route("/v1/safeguarding", get(routes::safeguarding::list))
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
@@ -180,12 +198,18 @@ pub struct Bound {
     app: Router,
     db: Db,
     live: std::sync::Arc<crate::live::LiveHub>,
+    push_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Bound {
     /// The database, for background jobs started beside the server.
     pub fn db(&self) -> Db {
         self.db.clone()
+    }
+
+    /// What handlers notify when a push must go out now; give it to the push dispatcher.
+    pub fn push_wake(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.push_wake.clone()
     }
 
     /// Serves until the future `shutdown` resolves.
@@ -234,11 +258,13 @@ pub async fn bind_with_clock(
     // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
     let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
     let live = state.live.clone();
+    let push_wake = state.push_wake.clone();
     Ok(Bound {
         addr,
         listener,
         app: router(state),
         db,
         live,
+        push_wake,
     })
 }

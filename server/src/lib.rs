@@ -19,6 +19,7 @@ pub mod push;
 pub mod removal;
 pub mod retention;
 pub mod routes;
+pub mod safeguarding;
 pub mod seed;
 
 pub use app::{bind, bind_with_clock, Config};

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use homeroom_protocol::access::SchoolFacts;
 use homeroom_protocol::messaging::{person_uuid, NotifySettings, PersonHours};
-use homeroom_protocol::notify::{parse_time_zone, plan, Decision, NotifyEvent, Recipient, Tz};
+use homeroom_protocol::notify::{
+    parse_time_zone, plan, Decision, NotifyEvent, Recipient, Tz, WorkingHours,
+};
 use sqlx::Row;
 
 use crate::db::{Db, DbTx};
@@ -27,14 +29,29 @@ pub async fn school_time_zone(db: &Db, school_id: &str) -> Result<Tz, ServerErro
     parse_time_zone(&name).map_err(|e| ServerError::Internal(format!("school time zone: {e}")))
 }
 
+/// The school's working hours as its admin set them, or Mon–Fri 08:00–17:00 (REQ-NOT-1).
+pub async fn school_working_hours(db: &Db, school_id: &str) -> Result<WorkingHours, ServerError> {
+    let row = sqlx::query("SELECT working_hours FROM schools WHERE id = $1")
+        .bind(school_id)
+        .fetch_one(db)
+        .await?;
+    match row.try_get::<Option<String>, _>("working_hours")? {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| ServerError::Internal(format!("stored working hours: {e}"))),
+        None => Ok(WorkingHours::default()),
+    }
+}
+
 /// Each named person's settings: what they saved, or the defaults of REQ-NOT-1 / NOT-3 in the
-/// school's zone.
+/// school's zone — staff who set nothing are quiet whenever the school is closed.
 pub async fn settings_for(
     db: &Db,
     facts: &SchoolFacts,
-    school_tz: Tz,
+    school_id: &str,
     user_ids: &[String],
 ) -> Result<HashMap<String, NotifySettings>, ServerError> {
+    let school_tz = school_time_zone(db, school_id).await?;
+    let working = school_working_hours(db, school_id).await?;
     let mut out = HashMap::new();
     for id in user_ids {
         let row = sqlx::query("SELECT settings FROM notify_settings WHERE user_id = $1")
@@ -54,7 +71,7 @@ pub async fn settings_for(
         let settings = stored.unwrap_or_else(|| {
             let is_staff = facts.users.get(id).is_some_and(|u| u.role.is_staff());
             NotifySettings {
-                hours: PersonHours::default_for(is_staff, school_tz),
+                hours: PersonHours::default_in(&working, is_staff, school_tz),
                 lock_screen: Default::default(),
             }
         });
@@ -74,8 +91,7 @@ pub async fn plan_event(
     recipients: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), ServerError> {
-    let tz = school_time_zone(db, school_id).await?;
-    let settings = settings_for(db, facts, tz, recipients).await?;
+    let settings = settings_for(db, facts, school_id, recipients).await?;
     for user_id in recipients {
         let Some(s) = settings.get(user_id) else {
             continue;

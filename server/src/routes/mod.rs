@@ -3,10 +3,14 @@
 pub mod codes;
 pub mod consent;
 pub mod devices;
+pub mod emergencies;
 pub mod media;
 pub mod membership;
 pub mod messages;
+pub mod parents;
 pub mod pupils;
+pub mod safeguarding;
+pub mod school_hours;
 pub mod session;
 pub mod sync;
 

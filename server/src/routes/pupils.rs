@@ -98,7 +98,8 @@ pub async fn export(
 }
 
 /// `DELETE /v1/pupils/{id}`: erases a pupil who has left — awards (and their log entries),
-/// parent links and codes, the pupil's account and sessions, and the pupil record. Only the
+/// parent links and codes, the conversations of parents left with no child here (safeguarding
+/// copies stay: REQ-PRV-5), the pupil's account and sessions, and the pupil record. Only the
 /// admin may, and only once the pupil is out of every class (the shared rule says so).
 #[tracing::instrument(skip_all)]
 pub async fn erase(
@@ -130,11 +131,26 @@ pub async fn erase(
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
-    let parent_links_deleted = sqlx::query("DELETE FROM parent_links WHERE pupil_id = $1")
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let parents: Vec<String> = sqlx::query_scalar(
+        "DELETE FROM parent_links WHERE pupil_id = $1 RETURNING parent_id",
+    )
+    .bind(&pupil_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let parent_links_deleted = parents.len() as u64;
+    // A parent left with no child here: their conversations about this pupil go too.
+    let mut messages_deleted = 0;
+    for parent in &parents {
+        let (others,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM parent_links WHERE parent_id = $1")
+                .bind(parent)
+                .fetch_one(&mut *tx)
+                .await?;
+        if others == 0 {
+            messages_deleted +=
+                crate::messaging::erase_conversations(&mut tx, &caller.school_id, parent).await?;
+        }
+    }
     sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE pupil_id = $1)")
         .bind(&pupil_id)
         .execute(&mut *tx)
@@ -158,5 +174,6 @@ pub async fn erase(
         pupil_id,
         awards_deleted,
         parent_links_deleted,
+        messages_deleted,
     }))
 }
