@@ -10,7 +10,9 @@ pub enum CoreError {
     #[error("sign in first")]
     NotSignedIn,
     /// The school's leaders removed this person (REQ-MSG-5): the device has wiped their data.
-    #[error("this account was removed from the school; its data has been removed from this device")]
+    #[error(
+        "this account was removed from the school; its data has been removed from this device"
+    )]
     RemovedFromSchool,
     #[error("not allowed: {0}")]
     NotAllowed(#[from] Denied),

@@ -47,15 +47,14 @@ pub async fn record(db: &Db, tx: &mut DbTx<'_>, r: &Report<'_>) -> Result<(), Se
     for id in [&r.message.parent_id, &r.message.staff_id] {
         names.insert(id.clone(), display_name(db, id).await?);
     }
-    let pupils_concerned = sqlx::query(
-        "SELECT pupil_id FROM parent_links WHERE parent_id = $1 ORDER BY pupil_id",
-    )
-    .bind(&r.message.parent_id)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|row| row.try_get::<String, _>("pupil_id"))
-    .collect::<Result<Vec<_>, _>>()?;
+    let pupils_concerned =
+        sqlx::query("SELECT pupil_id FROM parent_links WHERE parent_id = $1 ORDER BY pupil_id")
+            .bind(&r.message.parent_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>("pupil_id"))
+            .collect::<Result<Vec<_>, _>>()?;
     let record = SafeguardingRecord {
         id: r.id,
         reported_at: r.at,

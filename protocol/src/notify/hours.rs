@@ -411,7 +411,10 @@ mod tests {
             hours: DailySpan::new(t("07:30"), t("16:00")).unwrap(),
         };
         let q = QuietHours::outside(&school);
-        assert_eq!(q.daily, Some(DailySpan::new(t("16:00"), t("07:30")).unwrap()));
+        assert_eq!(
+            q.daily,
+            Some(DailySpan::new(t("16:00"), t("07:30")).unwrap())
+        );
         assert_eq!(q.whole_days.len(), 5);
         assert!(!q.whole_days.contains(&Weekday::Mon));
     }
@@ -427,10 +430,12 @@ mod tests {
         let mut w = WorkingHours::default();
         w.days.push(Weekday::Mon);
         assert_eq!(w.validate().unwrap_err().0, "days");
-        let mut w = WorkingHours::default();
-        w.hours = DailySpan {
-            start: t("17:00"),
-            end: t("08:00"),
+        let mut w = WorkingHours {
+            hours: DailySpan {
+                start: t("17:00"),
+                end: t("08:00"),
+            },
+            ..WorkingHours::default()
         };
         assert_eq!(w.validate().unwrap_err().0, "hours.end");
         w.hours = DailySpan {

@@ -4,11 +4,10 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use homeroom_protocol::access::{Action, Target};
+use homeroom_protocol::access::Action;
 use homeroom_protocol::membership::RemovedParent;
 use homeroom_protocol::wire::ModerationRequest;
 use sqlx::Row;
-use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit;
@@ -17,10 +16,7 @@ use crate::db::write_tx;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 use crate::push::schedule::stamp;
-use crate::routes::require;
-
-/// Longest reason a leader gives, in characters.
-const MAX_REASON_CHARS: usize = 1000;
+use crate::routes::messages::{insert_warning, moderation_allowed};
 
 /// Removes parent `user_id` from the school, in one transaction.
 #[tracing::instrument(skip_all)]
@@ -30,15 +26,10 @@ pub async fn remove_from_school(
     Path(user_id): Path<String>,
     ApiJson(req): ApiJson<ModerationRequest>,
 ) -> Result<Json<RemovedParent>, ServerError> {
-    require(&state, &caller, Action::RemoveParent, Target::User(&user_id)).await?;
+    moderation_allowed(&state, &caller, &user_id, Action::RemoveParent, &req).await?;
     let reason = req.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(ServerError::field(
-            "reason",
-            format!("say why, in at most {MAX_REASON_CHARS} characters"),
-        ));
-    }
-    let now = stamp(state.clock.now());
+    let now_at = state.clock.now();
+    let now = stamp(now_at);
     let mut tx = write_tx(&state.db).await?;
     let marked = sqlx::query(
         "UPDATE users SET removed_at = $1, messaging_removed = 1
@@ -56,17 +47,16 @@ pub async fn remove_from_school(
             "this parent has already been removed from the school",
         ));
     }
-    let pupils_unlinked = sqlx::query(
-        "DELETE FROM parent_links WHERE parent_id = $1 RETURNING pupil_id",
-    )
-    .bind(&user_id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| r.try_get::<String, _>("pupil_id"))
-    .collect::<Result<std::collections::BTreeSet<_>, _>>()?
-    .into_iter()
-    .collect();
+    let pupils_unlinked =
+        sqlx::query("DELETE FROM parent_links WHERE parent_id = $1 RETURNING pupil_id")
+            .bind(&user_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("pupil_id"))
+            .collect::<Result<std::collections::BTreeSet<_>, _>>()?
+            .into_iter()
+            .collect();
     let sessions_ended =
         sqlx::query("UPDATE sessions SET revoked = 1 WHERE user_id = $1 AND revoked = 0")
             .bind(&user_id)
@@ -84,18 +74,8 @@ pub async fn remove_from_school(
         .execute(&mut *tx)
         .await?;
     // On the parent's moderation record beside earlier warnings, with the leader's words.
-    sqlx::query(
-        "INSERT INTO messaging_warnings (id, school_id, user_id, issued_by, reason, issued_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(Uuid::new_v4().to_string())
-    .bind(&caller.school_id)
-    .bind(&user_id)
-    .bind(&caller.user_id)
-    .bind(format!("removed from the school: {reason}"))
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
+    let note = format!("removed from the school: {reason}");
+    insert_warning(&mut tx, &caller, &user_id, &note, now_at).await?;
     audit::record(&mut tx, &caller, "remove_parent", &user_id).await?;
     tx.commit().await?;
     Ok(Json(RemovedParent {

@@ -127,16 +127,20 @@ pub async fn erase(
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    // The consent record is the pupil's too (and its key would keep the pupil row alive).
+    sqlx::query("DELETE FROM consent WHERE pupil_id = $1")
+        .bind(&pupil_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM parent_codes WHERE pupil_id = $1")
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
-    let parents: Vec<String> = sqlx::query_scalar(
-        "DELETE FROM parent_links WHERE pupil_id = $1 RETURNING parent_id",
-    )
-    .bind(&pupil_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let parents: Vec<String> =
+        sqlx::query_scalar("DELETE FROM parent_links WHERE pupil_id = $1 RETURNING parent_id")
+            .bind(&pupil_id)
+            .fetch_all(&mut *tx)
+            .await?;
     let parent_links_deleted = parents.len() as u64;
     // A parent left with no child here: their conversations about this pupil go too.
     let mut messages_deleted = 0;
