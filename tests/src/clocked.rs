@@ -28,19 +28,34 @@ pub struct ClockedServer {
 }
 
 impl ClockedServer {
-    /// Starts the fixture school's server with its clock at `start`.
+    /// Starts the fixture school's server with its clock at `start`; the test runs the
+    /// dispatcher itself with [`ClockedServer::dispatch`].
     pub fn start(start: DateTime<Utc>) -> ClockedServer {
+        Self::start_inner(start, false)
+    }
+
+    /// As [`ClockedServer::start`], with the server's own dispatcher sending to the receiver,
+    /// ticking only hourly: what arrives sooner, the server woke it for.
+    pub fn start_dispatching(start: DateTime<Utc>) -> ClockedServer {
+        Self::start_inner(start, true)
+    }
+
+    fn start_inner(start: DateTime<Utc>, dispatching: bool) -> ClockedServer {
         let data = TempDir::new().expect("server dir");
         let clock = ManualClock::at(start);
-        let server = TestServer::start_with_clock(
-            data.path(),
-            "127.0.0.1:0".parse().expect("loopback"),
-            clock.clone(),
-        );
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let db = rt.block_on(crate::server_db(server.data_dir()));
         let receiver = PushReceiver::start();
         let senders = Senders::default().with(Arc::new(LoopbackSender::new(receiver.url())));
+        let server = if dispatching {
+            TestServer::start_with_dispatcher(data.path(), clock.clone(), senders.clone())
+        } else {
+            TestServer::start_with_clock(
+                data.path(),
+                "127.0.0.1:0".parse().expect("loopback"),
+                clock.clone(),
+            )
+        };
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let db = rt.block_on(crate::server_db(server.data_dir()));
         ClockedServer {
             data,
             server,

@@ -37,6 +37,27 @@ impl TestServer {
         addr: SocketAddr,
         clock: homeroom_server::clock::SharedClock,
     ) -> TestServer {
+        Self::start_inner(data_dir, addr, clock, None)
+    }
+
+    /// As [`TestServer::start_with_clock`], with the server's own push dispatcher running on
+    /// `senders` as in production, but ticking only hourly: what goes out sooner was woken
+    /// (an admin's emergency, REQ-NOT-4).
+    pub fn start_with_dispatcher(
+        data_dir: &Path,
+        clock: homeroom_server::clock::SharedClock,
+        senders: homeroom_server::push::Senders,
+    ) -> TestServer {
+        let addr = "127.0.0.1:0".parse().expect("loopback");
+        Self::start_inner(data_dir, addr, clock, Some(senders))
+    }
+
+    fn start_inner(
+        data_dir: &Path,
+        addr: SocketAddr,
+        clock: homeroom_server::clock::SharedClock,
+        senders: Option<homeroom_server::push::Senders>,
+    ) -> TestServer {
         let (tx_addr, rx_addr) = mpsc::channel();
         let (tx_stop, rx_stop) = tokio::sync::oneshot::channel::<()>();
         let dir = data_dir.to_owned();
@@ -53,9 +74,18 @@ impl TestServer {
                     data_dir: dir,
                     seed_fixture: true,
                 };
-                let bound = homeroom_server::bind_with_clock(&config, clock)
+                let bound = homeroom_server::bind_with_clock(&config, clock.clone())
                     .await
                     .expect("server binds");
+                let _dispatcher = senders.map(|s| {
+                    homeroom_server::push::dispatch::spawn(
+                        bound.db(),
+                        std::sync::Arc::new(s),
+                        clock,
+                        std::time::Duration::from_secs(3600),
+                        bound.push_wake(),
+                    )
+                });
                 tx_addr.send(bound.addr).expect("report address");
                 bound
                     .serve(async {

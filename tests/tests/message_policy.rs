@@ -175,6 +175,31 @@ fn admin_emergency_at_2130_is_pushed_at_once_to_staff_and_parents_marked_emergen
     assert_eq!(audit[0]["action"], "send_emergency");
 }
 
+// REQ-NOT-4: the server's own dispatcher, ticking only hourly here, sends the emergency as soon as
+// it is recorded: the emergency wakes it rather than waiting for the next tick.
+#[test]
+fn emergency_wakes_the_servers_push_dispatcher_at_once() {
+    let s = School {
+        s: ClockedServer::start_dispatching(at(WEDNESDAY_2130)),
+        phones: TempDir::new().expect("phone dirs"),
+    };
+    s.push_device("tA");
+    let (status, body) = s.emergency("H", "Snow: the school is closed tomorrow");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while s.receiver.received().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let got = s.receiver.received();
+    assert_eq!(
+        recipients(&got),
+        ["tA"],
+        "pushed without waiting for the hourly tick"
+    );
+    assert!(got[0].emergency);
+    assert_eq!(got[0].deliver_at, at(WEDNESDAY_2130));
+}
+
 // REQ-NOT-4: nobody but the admin sends an emergency; a refusal plans nothing.
 #[test]
 fn teacher_leader_parent_and_pupil_cannot_send_an_emergency() {
