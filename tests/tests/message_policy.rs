@@ -374,6 +374,27 @@ fn changed_working_hours_change_when_a_held_push_is_delivered() {
     assert_eq!(pushed[0].deliver_at, at("2026-03-05T07:30:00Z"));
 }
 
+// REQ-NOT-1: a push already held for 08:00 moves when the admin brings the school day forward.
+#[test]
+fn a_push_already_held_moves_when_the_working_hours_change() {
+    let s = School::at(WEDNESDAY_2130);
+    s.push_device("tA");
+    let pa1 = s.phone("pa1");
+    pa1.send_message("tA", "Can we talk about the trip?")
+        .expect("message");
+    pa1.sync().expect("sent");
+    let hours = json!({"days": ["Mon", "Tue", "Wed", "Thu", "Fri"], "hours": {"start": "07:00", "end": "15:00"}});
+    let (status, body) = s.as_("H", Method::PUT, "/v1/school/working-hours", Some(hours));
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    s.clock.set(at("2026-03-05T06:59:00Z"));
+    assert!(s.dispatch().is_empty(), "still quiet at 06:59");
+    s.clock.set(at("2026-03-05T07:00:00Z"));
+    let pushed = s.dispatch();
+    assert_eq!(recipients(&pushed), ["tA"], "not left waiting for 08:00");
+    assert_eq!(pushed[0].deliver_at, at("2026-03-05T07:00:00Z"));
+}
+
 // REQ-NOT-1: only the admin sets working hours; bad input is refused with the field at fault and
 // changes nothing.
 #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use homeroom_protocol::access::SchoolFacts;
 use homeroom_protocol::messaging::{person_uuid, NotifySettings, PersonHours};
 use homeroom_protocol::notify::{
-    parse_time_zone, plan, Decision, NotifyEvent, Recipient, Tz, WorkingHours,
+    parse_time_zone, plan, Decision, NotifyEvent, PlannedNotification, Recipient, Tz, WorkingHours,
 };
 use sqlx::Row;
 
@@ -128,4 +128,71 @@ pub async fn plan_event(
         .await?;
     }
     Ok(())
+}
+
+/// Re-plans every notification still held for the school's people (or for `only` one person)
+/// after hours changed: each now goes out at the first instant the new hours allow, so a
+/// change of working hours or quiet hours moves what is already waiting (REQ-NOT-1, NOT-3).
+/// Returns how many plans moved.
+#[tracing::instrument(skip_all)]
+pub async fn replan_held(
+    db: &Db,
+    facts: &SchoolFacts,
+    school_id: &str,
+    only: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, ServerError> {
+    let rows = sqlx::query(
+        "SELECT id, recipient_id, deliver_at, plan FROM push_plans
+         WHERE school_id = $1 AND sent_at IS NULL AND decision <> 'deliver_now' ORDER BY id",
+    )
+    .bind(school_id)
+    .fetch_all(db)
+    .await?;
+    let mut held = Vec::new();
+    for row in rows {
+        let recipient: String = row.try_get("recipient_id")?;
+        if only.is_some_and(|o| o != recipient) {
+            continue;
+        }
+        let plan: PlannedNotification = serde_json::from_str(row.try_get::<&str, _>("plan")?)
+            .map_err(|e| ServerError::Internal(format!("stored plan: {e}")))?;
+        let old: String = row.try_get("deliver_at")?;
+        held.push((row.try_get::<i64, _>("id")?, recipient, old, plan));
+    }
+    let mut people: Vec<String> = held.iter().map(|(_, r, _, _)| r.clone()).collect();
+    people.sort();
+    people.dedup();
+    let settings = settings_for(db, facts, school_id, &people).await?;
+    let mut tx = crate::db::write_tx(db).await?;
+    let mut moved = 0;
+    for (id, recipient, old, mut plan) in held {
+        let Some(s) = settings.get(&recipient) else {
+            continue;
+        };
+        let at = s
+            .hours
+            .schedule()
+            .and_then(|sch| sch.next_allowed(now))
+            .map_err(|e| ServerError::Internal(format!("hours of {recipient}: {e}")))?;
+        plan.decision = match plan.decision {
+            Decision::HoldUntil { .. } => Decision::HoldUntil { at },
+            Decision::Digest { key, .. } => Decision::Digest { at, key },
+            now_decision @ Decision::DeliverNow { .. } => now_decision,
+        };
+        if stamp(at) == old {
+            continue;
+        }
+        let json =
+            serde_json::to_string(&plan).map_err(|e| ServerError::Internal(e.to_string()))?;
+        sqlx::query("UPDATE push_plans SET deliver_at = $1, plan = $2 WHERE id = $3")
+            .bind(stamp(at))
+            .bind(json)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        moved += 1;
+    }
+    tx.commit().await?;
+    Ok(moved)
 }

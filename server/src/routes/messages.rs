@@ -89,6 +89,15 @@ pub async fn set_notify_settings(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    // Notifications already held for this person move to their new hours (REQ-NOT-1, NOT-3).
+    crate::push::schedule::replan_held(
+        &state.db,
+        &facts,
+        &caller.school_id,
+        Some(me),
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(settings))
 }
 

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::write_tx;
+use crate::db::{school_facts, write_tx};
 use crate::error::ServerError;
 use crate::json::ApiJson;
-use crate::push::schedule::school_working_hours;
+use crate::push::schedule::{replan_held, school_working_hours};
 use crate::routes::require;
 
 /// The body of a `PUT`, read as text first so each bad value is named by its field.
@@ -98,5 +98,16 @@ pub async fn write(
         .await?;
     audit::record(&mut tx, &caller, "set_working_hours", &caller.school_id).await?;
     tx.commit().await?;
+    // What is already held moves too (after the commit: planning reads the new hours). Should
+    // this fail, the held pushes keep their old times, which were allowed when planned.
+    let facts = school_facts(&state.db, &caller.school_id).await?;
+    replan_held(
+        &state.db,
+        &facts,
+        &caller.school_id,
+        None,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(hours))
 }
