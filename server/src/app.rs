@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: crate::clock::SharedClock,
     /// Wakes the push dispatcher at once (an admin's emergency cannot wait for its tick: REQ-NOT-4).
     pub push_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// The instance's group-committing writer for pushes (issue 5 load target).
+    pub writer: std::sync::Arc<crate::writer::Writer>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             live: Default::default(),
             clock,
             push_wake: Default::default(),
+            writer: Default::default(),
         }
     }
 }
