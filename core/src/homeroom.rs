@@ -913,5 +913,6 @@ fn empty_directory(me: &Me) -> Directory {
         working_hours: Default::default(),
         lock_screen: Default::default(),
         consent: Default::default(),
+        time_zone: None,
     }
 }

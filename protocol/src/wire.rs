@@ -344,6 +344,10 @@ pub struct Directory {
     /// parents: REQ-CON-1, CON-5). A change gives a new directory version, so devices refetch.
     #[serde(default)]
     pub consent: std::collections::BTreeMap<String, crate::consent::ConsentRecord>,
+    /// The school's IANA time zone: report periods ("today", "this week") are the school's
+    /// (REQ-PTS-4), so a parent abroad sees the numbers the teacher sees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// A class as the apps show it.

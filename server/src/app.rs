@@ -97,6 +97,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
     ("DELETE", "/v1/pupils/{id}"),
     ("GET", "/v1/pupils/{id}/export"),
+    ("GET", "/v1/pupils/{id}/report"),
+    ("GET", "/v1/pupils/{id}/report-shares"),
+    ("POST", "/v1/pupils/{id}/report-shares"),
     ("GET", "/v1/audit"),
     ("GET", "/v1/events"),
     ("DELETE", "/v1/sessions/current"),
@@ -168,6 +171,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/pupils/{id}", delete(routes::pupils::erase))
         .route("/v1/pupils/{id}/export", get(routes::pupils::export))
+        .route("/v1/pupils/{id}/report", get(routes::reports::report))
+        .route(
+            "/v1/pupils/{id}/report-shares",
+            get(routes::reports::shared).post(routes::reports::share),
+        )
         .route("/v1/audit", get(audit::list))
         .route("/v1/events", get(crate::live::events))
         .route("/v1/sessions/current", delete(routes::session::sign_out))

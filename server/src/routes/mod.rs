@@ -9,6 +9,7 @@ pub mod membership;
 pub mod messages;
 pub mod parents;
 pub mod pupils;
+pub mod reports;
 pub mod safeguarding;
 pub mod school_hours;
 pub mod session;
