@@ -119,6 +119,7 @@ pub async fn for_caller(
         crate::push::schedule::settings_for(pool, facts, &caller.school_id, &hour_ids).await?;
     let working_hours =
         crate::push::schedule::school_working_hours(pool, &caller.school_id).await?;
+    let tz = crate::push::schedule::school_time_zone(pool, &caller.school_id).await?;
     let lock_screen = settings
         .get(&caller.user_id)
         .map(|s| s.lock_screen)
