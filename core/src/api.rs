@@ -7,6 +7,7 @@ use homeroom_protocol::consent::ConsentRecord;
 use homeroom_protocol::posts::{MediaStatus, StartUpload};
 use homeroom_protocol::wire::{
     ApiError, PullQuery, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse,
+    ACCOUNT_REMOVED,
 };
 use homeroom_protocol::wire::{ParentCode, RedeemParentCode};
 use reqwest::{Client, RequestBuilder};
@@ -307,9 +308,15 @@ async fn exchange(
 
 /// An error answer as a typed error with the server's words.
 fn server_error(status: reqwest::StatusCode, retry_after: Option<u64>, body: &[u8]) -> CoreError {
-    let detail = serde_json::from_slice::<ApiError>(body)
+    let answer = serde_json::from_slice::<ApiError>(body).ok();
+    if status == reqwest::StatusCode::UNAUTHORIZED
+        && answer.as_ref().is_some_and(|e| e.error == ACCOUNT_REMOVED)
+    {
+        return CoreError::RemovedFromSchool;
+    }
+    let detail = answer
         .map(|e| e.message)
-        .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_owned());
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
     CoreError::Server {
         status: status.as_u16(),
         detail,

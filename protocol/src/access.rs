@@ -90,11 +90,15 @@ pub enum Action {
     ErasePupil,
     /// Link a third (or later) parent to a pupil: "special circumstances" (REQ-ACC-3).
     ApproveParentLink,
+    /// REQ-NOT-1: the school's working hours, which staff default hours follow.
+    SetWorkingHours,
+    /// REQ-PRV-5: the restricted safeguarding record.
+    ReadSafeguarding,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and tooling.
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 43] = [
         Action::ReadPoints,
         Action::AwardPoints,
         Action::UndoAward,
@@ -136,6 +140,8 @@ impl Action {
         Action::ExportPupil,
         Action::ErasePupil,
         Action::ApproveParentLink,
+        Action::SetWorkingHours,
+        Action::ReadSafeguarding,
     ];
 
     /// The snake_case name used in the access matrix and on the wire.
@@ -182,6 +188,8 @@ impl Action {
             Action::ExportPupil => "export_pupil",
             Action::ErasePupil => "erase_pupil",
             Action::ApproveParentLink => "approve_parent_link",
+            Action::SetWorkingHours => "set_working_hours",
+            Action::ReadSafeguarding => "read_safeguarding",
         }
     }
 
@@ -191,7 +199,8 @@ impl Action {
         match self {
             ReadStory | PostStory | CommentStory | LikeStory | Announce | AddPupil
             | RemovePupil => TargetKind::Class,
-            PostSchoolStory | ReadSchoolStory | EnrolDevice | SendEmergency => TargetKind::School,
+            PostSchoolStory | ReadSchoolStory | EnrolDevice | SendEmergency | SetWorkingHours
+            | ReadSafeguarding => TargetKind::School,
             Message | ReadThreads | ReportMessage | WarnParent | RemoveParent | ReadQuietHours
             | SetQuietHours => TargetKind::User,
             _ => TargetKind::Pupil,
@@ -507,7 +516,12 @@ impl<'f> Ctx<'f> {
         use Action::*;
         match action {
             ReadSchoolStory => self.is_school_member(),
-            PostSchoolStory | EnrolDevice | SendEmergency => self.who.role == Role::Admin,
+            // REQ-NOT-4: only the admin breaks quiet hours; REQ-NOT-1: and sets the school's hours.
+            PostSchoolStory | EnrolDevice | SendEmergency | SetWorkingHours => {
+                self.who.role == Role::Admin
+            }
+            // REQ-PRV-5: the safeguarding record is for leaders only.
+            ReadSafeguarding => self.is_leadership(),
             _ => false,
         }
     }

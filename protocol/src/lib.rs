@@ -13,6 +13,7 @@ pub mod notify;
 pub mod posts;
 pub mod reports;
 pub mod retention;
+pub mod safeguarding;
 pub mod skills;
 pub mod wire;
 

@@ -378,6 +378,10 @@ pub struct SkillInfo {
     pub category: String,
 }
 
+/// The error code of the 401 a person removed from the school gets: their devices purge the
+/// school's data on seeing it (REQ-MSG-5).
+pub const ACCOUNT_REMOVED: &str = "account_removed";
+
 /// Every error body the server sends: a stable code, words for people, and the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {

@@ -71,8 +71,9 @@ for backend in sqlite postgres; do
     > "$WORK/addr" 2> "$WORK/server.log" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do [ -s "$WORK/addr" ] && break; sleep 0.1; done
-  addr="$(head -1 "$WORK/addr")"
-  base="http://$addr"
+  # The server prints "homeroom-server listening on http://ADDR".
+  base="$(grep -o 'http://[0-9.:]*' "$WORK/addr" | head -1)"
+  [ -n "$base" ] || { log "load: the server did not start: $(cat "$WORK/server.log")"; exit 1; }
   token="$(curl -sf "$base/v1/sessions" -H 'content-type: application/json' \
     -d '{"method":"password","email":"ta@greenfield.test","password":"tA-password","device_id":"GREENFIELD-TEST-TABLET"}' \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"

@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: crate::clock::SharedClock,
     /// Carries invitation emails (REQ-ACC-2); `None` when no SMTP server is configured.
     pub mailer: Option<std::sync::Arc<dyn crate::mail::Mailer>>,
+    /// Wakes the push dispatcher at once (an admin's emergency cannot wait for its tick: REQ-NOT-4).
+    pub push_wake: std::sync::Arc<tokio::sync::Notify>,
     /// The instance's group-committing writer for pushes (issue 5 load target).
     pub writer: std::sync::Arc<crate::writer::Writer>,
 }
@@ -53,6 +55,7 @@ impl AppState {
             live: Default::default(),
             clock,
             mailer: None,
+            push_wake: Default::default(),
             writer: Default::default(),
         }
     }
@@ -112,6 +115,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/parent-requests"),
     ("POST", "/v1/parent-requests/{id}/approve"),
     ("POST", "/v1/parent-requests/{id}/decline"),
+    ("POST", "/v1/emergencies"),
+    ("POST", "/v1/users/{id}/school-removal"),
+    ("GET", "/v1/school/working-hours"),
+    ("PUT", "/v1/school/working-hours"),
+    ("GET", "/v1/safeguarding"),
 ];
 
 /// The `/v1` API.
@@ -198,6 +206,16 @@ pub fn router(state: AppState) -> Router {
             "/v1/parent-requests/{id}/decline",
             post(routes::parent_requests::decline),
         )
+        .route("/v1/emergencies", post(routes::emergencies::send))
+        .route(
+            "/v1/users/{id}/school-removal",
+            post(routes::parents::remove_from_school),
+        )
+        .route(
+            "/v1/school/working-hours",
+            get(routes::school_hours::read).put(routes::school_hours::write),
+        )
+        .route("/v1/safeguarding", get(routes::safeguarding::list))
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
@@ -213,12 +231,18 @@ pub struct Bound {
     app: Router,
     db: Db,
     live: std::sync::Arc<crate::live::LiveHub>,
+    push_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Bound {
     /// The database, for background jobs started beside the server.
     pub fn db(&self) -> Db {
         self.db.clone()
+    }
+
+    /// What handlers notify when a push must go out now; give it to the push dispatcher.
+    pub fn push_wake(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.push_wake.clone()
     }
 
     /// Serves until the future `shutdown` resolves.
@@ -272,11 +296,13 @@ pub async fn bind_with_clock(
     // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
     let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
     let live = state.live.clone();
+    let push_wake = state.push_wake.clone();
     Ok(Bound {
         addr,
         listener,
         app: router(state),
         db,
         live,
+        push_wake,
     })
 }

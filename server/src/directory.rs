@@ -115,8 +115,11 @@ pub async fn for_caller(
         })
         .cloned()
         .collect();
+    let settings =
+        crate::push::schedule::settings_for(pool, facts, &caller.school_id, &hour_ids).await?;
+    let working_hours =
+        crate::push::schedule::school_working_hours(pool, &caller.school_id).await?;
     let tz = crate::push::schedule::school_time_zone(pool, &caller.school_id).await?;
-    let settings = crate::push::schedule::settings_for(pool, facts, tz, &hour_ids).await?;
     let lock_screen = settings
         .get(&caller.user_id)
         .map(|s| s.lock_screen)
@@ -148,7 +151,7 @@ pub async fn for_caller(
         facts: slice,
         people,
         hours,
-        working_hours: Default::default(),
+        working_hours,
         lock_screen,
         consent,
         time_zone: Some(tz.name().to_owned()),

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use homeroom_protocol::wire::ApiError;
+use homeroom_protocol::wire::{ApiError, ACCOUNT_REMOVED};
 
 /// A request that failed, with the status and the words the client gets.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +19,8 @@ pub enum ServerError {
     Unauthenticated,
     #[error("email, password or code is wrong")]
     InvalidCredentials,
+    #[error("this account was removed from the school")]
+    AccountRemoved,
     #[error("{0}")]
     Forbidden(String),
     #[error("staff sign in only on a device the school has enrolled: ask the school's admin to enrol this one")]
@@ -61,6 +63,7 @@ impl ServerError {
             ServerError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ServerError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ServerError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ServerError::AccountRemoved => (StatusCode::UNAUTHORIZED, ACCOUNT_REMOVED),
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::DeviceNotEnrolled => (StatusCode::FORBIDDEN, "device_not_enrolled"),
             ServerError::NotFound => (StatusCode::NOT_FOUND, "not_found"),

@@ -20,6 +20,7 @@ pub mod push;
 pub mod removal;
 pub mod retention;
 pub mod routes;
+pub mod safeguarding;
 pub mod seed;
 pub mod writer;
 

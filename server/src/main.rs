@@ -166,6 +166,7 @@ async fn run() -> ExitCode {
         senders,
         std::sync::Arc::new(homeroom_server::clock::SystemClock),
         std::time::Duration::from_secs(30),
+        bound.push_wake(),
     );
     match bound.serve(termination()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! their own data directories — no mocks of our own parts.
 
 pub mod class_year;
+pub mod clocked;
 pub mod fault_proxy;
 pub mod push_receiver;
 pub mod smtp_sink;
@@ -38,7 +39,7 @@ impl TestServer {
         addr: SocketAddr,
         clock: homeroom_server::clock::SharedClock,
     ) -> TestServer {
-        Self::launch(data_dir, addr, clock, None)
+        Self::launch(data_dir, addr, clock, None, None)
     }
 
     /// A fresh server that sends invitation emails through `smtp` (a test's own sink, REQ-ACC-2).
@@ -51,7 +52,20 @@ impl TestServer {
             "127.0.0.1:0".parse().expect("loopback"),
             std::sync::Arc::new(homeroom_server::clock::SystemClock),
             Some(smtp),
+            None,
         )
+    }
+
+    /// As [`TestServer::start_with_clock`], with the server's own push dispatcher running on
+    /// `senders` as in production, but ticking only hourly: what goes out sooner was woken
+    /// (an admin's emergency, REQ-NOT-4).
+    pub fn start_with_dispatcher(
+        data_dir: &Path,
+        clock: homeroom_server::clock::SharedClock,
+        senders: homeroom_server::push::Senders,
+    ) -> TestServer {
+        let addr = "127.0.0.1:0".parse().expect("loopback");
+        Self::launch(data_dir, addr, clock, None, Some(senders))
     }
 
     fn launch(
@@ -59,6 +73,7 @@ impl TestServer {
         addr: SocketAddr,
         clock: homeroom_server::clock::SharedClock,
         smtp: Option<homeroom_server::mail::smtp::SmtpConfig>,
+        senders: Option<homeroom_server::push::Senders>,
     ) -> TestServer {
         let (tx_addr, rx_addr) = mpsc::channel();
         let (tx_stop, rx_stop) = tokio::sync::oneshot::channel::<()>();
@@ -77,9 +92,18 @@ impl TestServer {
                     seed_fixture: true,
                     smtp,
                 };
-                let bound = homeroom_server::bind_with_clock(&config, clock)
+                let bound = homeroom_server::bind_with_clock(&config, clock.clone())
                     .await
                     .expect("server binds");
+                let _dispatcher = senders.map(|s| {
+                    homeroom_server::push::dispatch::spawn(
+                        bound.db(),
+                        std::sync::Arc::new(s),
+                        clock,
+                        std::time::Duration::from_secs(3600),
+                        bound.push_wake(),
+                    )
+                });
                 tx_addr.send(bound.addr).expect("report address");
                 bound
                     .serve(async {

@@ -79,7 +79,9 @@ impl From<CoreError> for HomeroomError {
         let msg = e.to_string();
         match e {
             CoreError::InvalidCredentials => HomeroomError::InvalidCredentials(msg),
-            CoreError::NotSignedIn => HomeroomError::NotSignedIn(msg),
+            CoreError::NotSignedIn | CoreError::RemovedFromSchool => {
+                HomeroomError::NotSignedIn(msg)
+            }
             CoreError::NotAllowed(_) => HomeroomError::NotAllowed(msg),
             CoreError::InvalidInput { .. } => HomeroomError::InvalidInput(msg),
             CoreError::Offline(_) => HomeroomError::Offline(msg),

@@ -75,7 +75,8 @@ pub async fn export(
 }
 
 /// `DELETE /v1/pupils/{id}`: erases a pupil who has left — awards (and their log entries),
-/// parent links and codes, the pupil's account and sessions, and the pupil record. Only the
+/// parent links and codes, the conversations of parents left with no child here (safeguarding
+/// copies stay: REQ-PRV-5), the pupil's account and sessions, and the pupil record. Only the
 /// admin may, and only once the pupil is out of every class (the shared rule says so).
 #[tracing::instrument(skip_all)]
 pub async fn erase(
@@ -103,12 +104,12 @@ pub async fn erase(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    sqlx::query("DELETE FROM parent_codes WHERE pupil_id = $1")
+    // The consent record is the pupil's too (and its key would keep the pupil row alive).
+    sqlx::query("DELETE FROM consent WHERE pupil_id = $1")
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
-    // The consent record (care status included) goes too; it held the erasure up before.
-    sqlx::query("DELETE FROM consent WHERE pupil_id = $1")
+    sqlx::query("DELETE FROM parent_codes WHERE pupil_id = $1")
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
@@ -116,11 +117,25 @@ pub async fn erase(
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
-    let parent_links_deleted = sqlx::query("DELETE FROM parent_links WHERE pupil_id = $1")
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let parents: Vec<String> =
+        sqlx::query_scalar("DELETE FROM parent_links WHERE pupil_id = $1 RETURNING parent_id")
+            .bind(&pupil_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let parent_links_deleted = parents.len() as u64;
+    // A parent left with no child here: their conversations about this pupil go too.
+    let mut messages_deleted = 0;
+    for parent in &parents {
+        let (others,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM parent_links WHERE parent_id = $1")
+                .bind(parent)
+                .fetch_one(&mut *tx)
+                .await?;
+        if others == 0 {
+            messages_deleted +=
+                crate::messaging::erase_conversations(&mut tx, &caller.school_id, parent).await?;
+        }
+    }
     sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE pupil_id = $1)")
         .bind(&pupil_id)
         .execute(&mut *tx)
@@ -144,6 +159,7 @@ pub async fn erase(
         pupil_id,
         awards_deleted,
         parent_links_deleted,
+        messages_deleted,
     }))
 }
 

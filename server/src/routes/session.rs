@@ -45,7 +45,7 @@ pub async fn sign_in(
                 return Err(ServerError::InvalidCredentials);
             }
             let row = sqlx::query(
-                "SELECT id, display_name, role, school_id, password_hash FROM users WHERE email = $1",
+                "SELECT id, display_name, role, school_id, password_hash, removed_at FROM users WHERE email = $1",
             )
             .bind(email.trim().to_lowercase())
             .fetch_optional(&state.db)
@@ -64,7 +64,12 @@ pub async fn sign_in(
             if !ok {
                 return Err(ServerError::InvalidCredentials);
             }
-            (row.ok_or(ServerError::InvalidCredentials)?, device_id)
+            let row = row.ok_or(ServerError::InvalidCredentials)?;
+            // REQ-MSG-5: a parent the leaders removed from the school cannot come back this way.
+            if row.try_get::<Option<String>, _>("removed_at")?.is_some() {
+                return Err(ServerError::AccountRemoved);
+            }
+            (row, device_id)
         }
         SignInRequest::PupilCode { code, device_id } => {
             if code.len() > MAX_CREDENTIAL_CHARS {
