@@ -10,6 +10,7 @@ pub mod membership;
 pub mod messaging;
 pub mod notify;
 pub mod posts;
+pub mod reports;
 pub mod retention;
 pub mod skills;
 pub mod wire;

@@ -174,6 +174,9 @@ pub struct PullQuery {
     /// The directory version the device holds; the directory is sent only when it differs.
     #[serde(default)]
     pub directory_version: Option<String>,
+    /// Which change log `since` counts in (from the last page); a different log means resync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
 }
 
 /// One page of changes this person may see, and where to continue.
@@ -182,6 +185,9 @@ pub struct PullResponse {
     pub changes: Vec<Change>,
     pub cursor: u64,
     pub has_more: bool,
+    /// The change log the cursor counts in; it differs after the server's data was replaced.
+    #[serde(default)]
+    pub log_id: String,
     /// Present when the device's directory is out of date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<Directory>,
@@ -338,6 +344,10 @@ pub struct Directory {
     /// parents: REQ-CON-1, CON-5). A change gives a new directory version, so devices refetch.
     #[serde(default)]
     pub consent: std::collections::BTreeMap<String, crate::consent::ConsentRecord>,
+    /// The school's IANA time zone: report periods ("today", "this week") are the school's
+    /// (REQ-PTS-4), so a parent abroad sees the numbers the teacher sees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// A class as the apps show it.

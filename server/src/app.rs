@@ -28,6 +28,8 @@ pub struct AppState {
     pub live: std::sync::Arc<crate::live::LiveHub>,
     /// Where "now" comes from: messages are stamped and pushes planned with it (REQ-NOT-2).
     pub clock: crate::clock::SharedClock,
+    /// The instance's group-committing writer for pushes (issue 5 load target).
+    pub writer: std::sync::Arc<crate::writer::Writer>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             media_dir: data_dir.join("media"),
             live: Default::default(),
             clock,
+            writer: Default::default(),
         }
     }
 }
@@ -91,6 +94,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
     ("DELETE", "/v1/pupils/{id}"),
     ("GET", "/v1/pupils/{id}/export"),
+    ("GET", "/v1/pupils/{id}/report"),
+    ("GET", "/v1/pupils/{id}/report-shares"),
+    ("POST", "/v1/pupils/{id}/report-shares"),
     ("GET", "/v1/audit"),
     ("GET", "/v1/events"),
     ("DELETE", "/v1/sessions/current"),
@@ -157,6 +163,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/pupils/{id}", delete(routes::pupils::erase))
         .route("/v1/pupils/{id}/export", get(routes::pupils::export))
+        .route("/v1/pupils/{id}/report", get(routes::reports::report))
+        .route(
+            "/v1/pupils/{id}/report-shares",
+            get(routes::reports::shared).post(routes::reports::share),
+        )
         .route("/v1/audit", get(audit::list))
         .route("/v1/events", get(crate::live::events))
         .route("/v1/sessions/current", delete(routes::session::sign_out))

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: the real server on a loopback port, and core instances with
 //! their own data directories — no mocks of our own parts.
 
+pub mod class_year;
 pub mod fault_proxy;
 pub mod push_receiver;
 
@@ -123,16 +124,21 @@ pub fn cached_awards(device_dir: &Path, pupil: &str) -> i64 {
     .expect("count cached awards")
 }
 
-/// A session token for a fixture person (`tA`, `H`, `pa1`…) straight from the HTTP API.
+/// A session token for a fixture person (`tA`, `H`, `pa1`, pupils with their code…) straight
+/// from the HTTP API.
 pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
-    let v: serde_json::Value = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&serde_json::json!({
+    let body = match fixture::user_by_id(who).and_then(|u| u.pupil_code()) {
+        Some(code) => serde_json::json!({"method": "pupil_code", "code": code}),
+        None => serde_json::json!({
             "method": "password",
             "email": format!("{}@greenfield.test", who.to_lowercase()),
             "password": format!("{who}-password"),
             "device_id": fixture::ENROLLED_TABLET_KEY,
-        }))
+        }),
+    };
+    let v: serde_json::Value = http
+        .post(format!("{url}/v1/sessions"))
+        .json(&body)
         .send()
         .await
         .expect("sign-in request")
@@ -143,6 +149,43 @@ pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{who} signs in: {v}"))
         .to_owned()
+}
+
+/// `GET url` as the bearer of `token`, answered 200 with JSON (which it returns).
+pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    let r = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("server reachable");
+    assert_eq!(r.status(), 200, "GET {url}");
+    r.json().await.expect("JSON answer")
+}
+
+/// `GET url` as `token`: the status and the JSON body (`Null` if none).
+pub async fn get_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(http.get(url).bearer_auth(token)).await
+}
+
+/// `POST url` with a JSON `body` as `token`: the status and the JSON body (`Null` if none).
+pub async fn post_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(http.post(url).bearer_auth(token).json(body)).await
+}
+
+async fn answer(req: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+    let r = req.send().await.expect("server reachable");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
 
 /// The server's own database behind `data_dir`, for tests that inspect or age server rows.

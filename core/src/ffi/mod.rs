@@ -21,6 +21,8 @@ mod messaging;
 pub use messaging::*;
 mod consent;
 pub use consent::*;
+mod reports;
+pub use reports::*;
 
 /// How an app sets the core up.
 #[derive(Debug, Clone, uniffi::Record)]

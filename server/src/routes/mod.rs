@@ -7,6 +7,7 @@ pub mod media;
 pub mod membership;
 pub mod messages;
 pub mod pupils;
+pub mod reports;
 pub mod session;
 pub mod sync;
 

@@ -59,30 +59,7 @@ pub async fn export(
             email: row.try_get("email")?,
         });
     }
-    let mut awards = Vec::new();
-    for row in sqlx::query(
-        "SELECT id, class_id, skill_id, points, note, awarded_by, awarded_at FROM awards
-         WHERE pupil_id = $1 ORDER BY awarded_at, id",
-    )
-    .bind(&pupil_id)
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        let id: String = row.try_get("id")?;
-        awards.push(AwardRecord {
-            id: id
-                .parse()
-                .map_err(|e| ServerError::Internal(format!("award id in database: {e}")))?,
-            pupil_id: pupil_id.clone(),
-            class_id: row.try_get("class_id")?,
-            skill_id: row.try_get("skill_id")?,
-            points: i32::try_from(row.try_get::<i64, _>("points")?)
-                .map_err(|e| ServerError::Internal(format!("points in database: {e}")))?,
-            note: row.try_get("note")?,
-            awarded_by: row.try_get("awarded_by")?,
-            awarded_at: parse_time(&row.try_get::<String, _>("awarded_at")?)?,
-        });
-    }
+    let awards = awards_of(&mut tx, &pupil_id).await?;
     // Exports are themselves personal-data events: on record before the data leaves.
     audit::record(&mut tx, &caller, "export_pupil", &pupil_id).await?;
     tx.commit().await?;
@@ -159,4 +136,36 @@ pub async fn erase(
         awards_deleted,
         parent_links_deleted,
     }))
+}
+
+/// Every award still held for `pupil_id`, oldest first (REQ-PRV-4 export, REQ-PTS-4 reports).
+pub(crate) async fn awards_of(
+    conn: &mut sqlx::AnyConnection,
+    pupil_id: &str,
+) -> Result<Vec<AwardRecord>, ServerError> {
+    let mut awards = Vec::new();
+    for row in sqlx::query(
+        "SELECT id, class_id, skill_id, points, note, awarded_by, awarded_at FROM awards
+         WHERE pupil_id = $1 ORDER BY awarded_at, id",
+    )
+    .bind(pupil_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id: String = row.try_get("id")?;
+        awards.push(AwardRecord {
+            id: id
+                .parse()
+                .map_err(|e| ServerError::Internal(format!("award id in database: {e}")))?,
+            pupil_id: pupil_id.to_owned(),
+            class_id: row.try_get("class_id")?,
+            skill_id: row.try_get("skill_id")?,
+            points: i32::try_from(row.try_get::<i64, _>("points")?)
+                .map_err(|e| ServerError::Internal(format!("points in database: {e}")))?,
+            note: row.try_get("note")?,
+            awarded_by: row.try_get("awarded_by")?,
+            awarded_at: parse_time(&row.try_get::<String, _>("awarded_at")?)?,
+        });
+    }
+    Ok(awards)
 }

@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::db::school_facts;
+use crate::db::{school_facts, Db};
 use crate::directory;
 use crate::error::ServerError;
 use crate::json::ApiJson;
@@ -32,14 +32,13 @@ pub async fn push(
         ));
     }
     let facts = school_facts(&state.db, &caller.school_id).await?;
-    let mut results = Vec::with_capacity(req.writes.len());
-    for write in &req.writes {
-        let outcome = apply_write(&state, &caller, &facts, write).await?;
-        results.push(WriteResult {
-            client_id: write.client_id,
-            outcome,
-        });
-    }
+    let ids: Vec<_> = req.writes.iter().map(|w| w.client_id).collect();
+    let outcomes = crate::writer::apply(&state, &caller, facts, req.writes).await?;
+    let results: Vec<WriteResult> = ids
+        .into_iter()
+        .zip(outcomes)
+        .map(|(client_id, outcome)| WriteResult { client_id, outcome })
+        .collect();
     if results
         .iter()
         .any(|r| matches!(r.outcome, WriteOutcome::Accepted))
@@ -49,22 +48,34 @@ pub async fn push(
     Ok(Json(PushResponse { results }))
 }
 
-/// Applies one write at most once: the change, its log entries and the client id commit together.
+/// Applies one write at most once, through the group-committing writer.
 pub(crate) async fn apply_write(
     state: &AppState,
     caller: &Caller,
     facts: &SchoolFacts,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
+    crate::writer::apply(state, caller, facts.clone(), vec![write.clone()])
+        .await?
+        .pop()
+        .ok_or_else(|| ServerError::Internal("the writer lost a write".into()))
+}
+
+/// Applies one write inside the writer's transaction (which holds the write lock): the change,
+/// its log entries and the client id commit together.
+pub(crate) async fn apply_in(
+    tx: &mut crate::db::DbTx<'_>,
+    state: &AppState,
+    caller: &Caller,
+    facts: &SchoolFacts,
+    write: &ClientWrite,
+) -> Result<WriteOutcome, ServerError> {
     let pool = &state.db;
-    // Take the write lock first: a transaction that reads and then upgrades to writing fails
-    // at once under concurrent pushes (busy_timeout does not cover the upgrade).
-    let mut tx = crate::db::write_tx(pool).await?;
     let client_id = write.client_id.to_string();
     if let Some(row) =
         sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = $1")
             .bind(&client_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
     {
         let owner: String = row.try_get("user_id")?;
@@ -87,9 +98,9 @@ pub(crate) async fn apply_write(
             skill_id,
             note,
             ..
-        } => award(&mut tx, caller, facts, awards, skill_id, note.as_deref()).await?,
-        WriteOp::UndoAward { award_id } => undo(&mut tx, caller, facts, award_id).await?,
-        WriteOp::CreatePost(post) => crate::posts::create(&mut tx, caller, facts, post).await?,
+        } => award(tx, caller, facts, awards, skill_id, note.as_deref()).await?,
+        WriteOp::UndoAward { award_id } => undo(tx, caller, facts, award_id).await?,
+        WriteOp::CreatePost(post) => crate::posts::create(tx, caller, facts, post).await?,
         op => {
             let ctx = messaging::Ctx {
                 db: pool,
@@ -97,7 +108,7 @@ pub(crate) async fn apply_write(
                 facts,
                 now: state.clock.now(),
             };
-            apply_messaging(&ctx, &mut tx, op).await?
+            apply_messaging(&ctx, tx, op).await?
         }
     };
     let stored =
@@ -109,9 +120,8 @@ pub(crate) async fn apply_write(
     .bind(&caller.user_id)
     .bind(stored)
     .bind(Utc::now().to_rfc3339())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(outcome)
 }
 
@@ -289,6 +299,7 @@ pub async fn pull(
     let facts = school_facts(&state.db, &caller.school_id).await?;
     let since =
         i64::try_from(q.since).map_err(|_| ServerError::field("since", "cursor out of range"))?;
+    let log_id = check_cursor(&state.db, since, q.log_id.as_deref()).await?;
     let rows = sqlx::query(
         "SELECT seq, kind, payload FROM changes WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
@@ -357,8 +368,27 @@ pub async fn pull(
         changes,
         cursor,
         has_more,
+        log_id,
         directory,
     }))
+}
+
+/// Refuses a cursor from another copy of the change log (a server rebuilt or restored from a
+/// backup): pulling on from it would skip or misread changes. Returns this log's id.
+async fn check_cursor(db: &Db, since: i64, log_id: Option<&str>) -> Result<String, ServerError> {
+    let row = sqlx::query(
+        "SELECT (SELECT log_id FROM change_log_identity WHERE id = 1) AS log_id, \
+                (SELECT MAX(seq) FROM changes) AS head",
+    )
+    .fetch_one(db)
+    .await?;
+    let ours: String = row.try_get("log_id")?;
+    let head: Option<i64> = row.try_get("head")?;
+    if log_id.is_some_and(|theirs| theirs != ours) || since > head.unwrap_or(0) {
+        tracing::info!(since, "refused a stale cursor");
+        return Err(ServerError::StaleCursor);
+    }
+    Ok(ours)
 }
 
 /// Whether `user` may see `change`, by the shared rules.
