@@ -71,12 +71,11 @@ impl CenterFace {
     pub fn load_with(path: &Path, config: CenterFaceConfig) -> Result<CenterFace, FaceError> {
         let _span =
             tracing::info_span!("consent.face_model.load", path = %path.display()).entered();
-        let input = InputSize::for_long_edge(config.input_long_edge).ok_or(
-            FaceError::BadInputSize {
+        let input =
+            InputSize::for_long_edge(config.input_long_edge).ok_or(FaceError::BadInputSize {
                 long_edge: config.input_long_edge,
                 multiple: INPUT_MULTIPLE,
-            },
-        )?;
+            })?;
         let bytes = std::fs::read(path).map_err(|source| FaceError::ModelRead {
             path: path.to_path_buf(),
             source,

@@ -18,7 +18,7 @@ pub struct InputSize {
 impl InputSize {
     /// The input for a long edge (a multiple of [`INPUT_MULTIPLE`]); `None` for any other edge.
     pub fn for_long_edge(long: u32) -> Option<InputSize> {
-        if long == 0 || long % INPUT_MULTIPLE != 0 {
+        if long == 0 || !long.is_multiple_of(INPUT_MULTIPLE) {
             return None;
         }
         let short = (long * 3 / 4).div_ceil(INPUT_MULTIPLE) * INPUT_MULTIPLE;
@@ -191,7 +191,10 @@ mod tests {
         let input = InputSize::for_long_edge(320).expect("multiple of 32");
         let lb = Letterbox::new(4032, 3024, input);
         assert_eq!((lb.input_w, lb.input_h), (320, 256));
-        assert_eq!((lb.content_w, lb.content_h, lb.pad_x, lb.pad_y), (320, 240, 0, 8));
+        assert_eq!(
+            (lb.content_w, lb.content_h, lb.pad_x, lb.pad_y),
+            (320, 240, 0, 8)
+        );
         let src = fb(1000., 800., 400., 500.);
         let back = lb.to_source(&lb.to_input(&src));
         assert!(close(&back, &src), "{back:?}");
