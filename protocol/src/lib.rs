@@ -12,6 +12,7 @@ pub mod notify;
 pub mod posts;
 pub mod retention;
 pub mod skills;
+pub mod social;
 pub mod wire;
 
 pub use access::{can, Action, Decision, Denied, Role, SchoolFacts, Target};

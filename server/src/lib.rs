@@ -20,5 +20,6 @@ pub mod removal;
 pub mod retention;
 pub mod routes;
 pub mod seed;
+pub mod social;
 
 pub use app::{bind, bind_with_clock, Config};

@@ -10,6 +10,7 @@ pub mod migrations;
 pub mod outbox;
 pub mod posts;
 pub mod seal;
+pub mod social;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -187,7 +188,7 @@ impl Store {
         let tx = conn.transaction().ctx("starting the wipe")?;
         tx.execute_batch(
             "DELETE FROM awards; DELETE FROM messages; DELETE FROM announcements; DELETE FROM outbox; DELETE FROM rejected_writes;
-             DELETE FROM posts; DELETE FROM photo_verdicts;
+             DELETE FROM posts; DELETE FROM comments; DELETE FROM likes; DELETE FROM photo_verdicts;
              DELETE FROM media_uploads; DELETE FROM media_cache;
              DELETE FROM kv WHERE key <> 'key_check';",
         )
