@@ -21,6 +21,8 @@ mod messaging;
 pub use messaging::*;
 mod consent;
 pub use consent::*;
+mod social;
+pub use social::*;
 
 /// How an app sets the core up.
 #[derive(Debug, Clone, uniffi::Record)]
