@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use crate::error::{CoreError, StorageContext};
 use crate::homeroom::{Homeroom, Session};
+use crate::store::outbox;
 use crate::store::posts::{self, CachedPost};
 use crate::store::seal::Sealer;
 use crate::store::social::{self as store, CachedComment, PostStats};
-use crate::store::outbox;
 use crate::views::{Delivery, Differ, Keyed, ViewUpdate};
 
 /// One post of a feed with what people did with it.

@@ -75,8 +75,8 @@ async fn log(
         .bind(ref_id)
         .execute(&mut **tx)
         .await?;
-    let payload = serde_json::to_string(change)
-        .map_err(|e| ServerError::Internal(format!("change: {e}")))?;
+    let payload =
+        serde_json::to_string(change).map_err(|e| ServerError::Internal(format!("change: {e}")))?;
     sqlx::query(
         "INSERT INTO changes (school_id, kind, post_id, ref_id, payload) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -196,7 +196,15 @@ pub async fn remove_comment(
         post_id,
         audience: post.audience,
     };
-    log(tx, &caller.school_id, "comment_removed", &post_id, &id, &change).await?;
+    log(
+        tx,
+        &caller.school_id,
+        "comment_removed",
+        &post_id,
+        &id,
+        &change,
+    )
+    .await?;
     Ok(WriteOutcome::Accepted)
 }
 
@@ -277,6 +285,14 @@ pub async fn set_comments_open(
         open,
     };
     let ref_id = format!("comments_open:{post_id}");
-    log(tx, &caller.school_id, "comments_open", post_id, &ref_id, &change).await?;
+    log(
+        tx,
+        &caller.school_id,
+        "comments_open",
+        post_id,
+        &ref_id,
+        &change,
+    )
+    .await?;
     Ok(WriteOutcome::Accepted)
 }

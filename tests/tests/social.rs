@@ -113,6 +113,23 @@ async fn text_post_tagged(
     id
 }
 
+/// A text post by `tok` to Class A's story.
+async fn class_post(http: &Client, url: &str, tok: &str, caption: &str) -> Uuid {
+    let class_a = json!({"feed": "class_story", "class_id": "classA"});
+    text_post(http, url, tok, class_a, caption).await
+}
+
+/// The kinds of the changes in a pull answer, in order.
+fn kinds(body: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(body).unwrap();
+    v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn comment_op(post: Uuid, body: &str) -> Value {
     json!({"type": "comment_on_post", "comment_id": Uuid::new_v4(), "post_id": post, "body": body})
 }
@@ -127,14 +144,7 @@ async fn story_comment_and_like_rows_of_the_access_matrix_hold_over_http() {
     let ta = token(&http, &url, "tA").await.unwrap();
     let h = token(&http, &url, "H").await.unwrap();
     let pa1 = token(&http, &url, "pa1").await.unwrap();
-    let story = text_post(
-        &http,
-        &url,
-        &ta,
-        json!({"feed": "class_story", "class_id": "classA"}),
-        "CAPTION-STORY-classA",
-    )
-    .await;
+    let story = class_post(&http, &url, &ta, "CAPTION-STORY-classA").await;
     let folio = text_post(
         &http,
         &url,
@@ -255,8 +265,11 @@ async fn story_comment_and_like_rows_of_the_access_matrix_hold_over_http() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every update a listener was sent, in order.
+type Seen<T> = Arc<Mutex<Vec<ViewUpdate<T>>>>;
+
 /// Collects every update a listener is sent.
-fn collector<T: Send + 'static>() -> (Arc<Mutex<Vec<ViewUpdate<T>>>>, Arc<dyn Fn(ViewUpdate<T>) + Send + Sync>) {
+fn collector<T: Send + 'static>() -> (Seen<T>, homeroom_core::social::Observer<T>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     (seen, Arc::new(move |u| sink.lock().unwrap().push(u)))
@@ -500,7 +513,8 @@ fn withdrawn_post_takes_its_comments_and_likes_off_every_device() {
 
     let h = synced(&url, &tmp.path().join("H"), "H");
     let mut a1 = fixture::consent()["a1"].clone();
-    a1.uses.insert(ConsentUse::ClassStory, ConsentState::Refused);
+    a1.uses
+        .insert(ConsentUse::ClassStory, ConsentState::Refused);
     h.set_consent("a1", &a1).unwrap();
 
     p2.sync().unwrap();
@@ -520,15 +534,11 @@ fn withdrawn_post_takes_its_comments_and_likes_off_every_device() {
     rt.block_on(async {
         let pa2 = token(&http, &url, "pa2").await.unwrap();
         let (_, body) = pull(&http, &url, Some(&pa2)).await;
-        let v: Value = serde_json::from_str(&body).unwrap();
-        let kinds: Vec<&str> = v["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["kind"].as_str().unwrap())
-            .collect();
-        assert_eq!(kinds, vec!["post_withdrawn"], "{body}");
-        assert!(!body.contains("So proud") && !body.contains("painting"), "{body}");
+        assert_eq!(kinds(&body), vec!["post_withdrawn"], "{body}");
+        assert!(
+            !body.contains("So proud") && !body.contains("painting"),
+            "{body}"
+        );
         let op = comment_op(post.parse().unwrap(), "Still here?");
         let (_, body, outcome) = push(&http, &url, Some(&pa2), Uuid::new_v4(), op).await;
         assert_eq!(outcome, "rejected", "{body}");
@@ -545,31 +555,23 @@ async fn replayed_comments_and_likes_apply_once() {
     let (http, url) = (Client::new(), server.url());
     let ta = token(&http, &url, "tA").await.unwrap();
     let pa1 = token(&http, &url, "pa1").await.unwrap();
-    let post = text_post(
-        &http,
-        &url,
-        &ta,
-        json!({"feed": "class_story", "class_id": "classA"}),
-        "Assembly",
-    )
-    .await;
+    let post = class_post(&http, &url, &ta, "Assembly").await;
     let (id, op) = (Uuid::new_v4(), comment_op(post, "Once only"));
     let first = push(&http, &url, Some(&pa1), id, op.clone()).await;
     let again = push(&http, &url, Some(&pa1), id, op).await;
-    assert_eq!((first.2.as_str(), again.2.as_str()), ("accepted", "already_applied"));
+    assert_eq!(
+        (first.2.as_str(), again.2.as_str()),
+        ("accepted", "already_applied")
+    );
     for _ in 0..2 {
         let like = json!({"type": "like_post", "post_id": post});
-        assert_eq!(push(&http, &url, Some(&pa1), Uuid::new_v4(), like).await.2, "accepted");
+        assert_eq!(
+            push(&http, &url, Some(&pa1), Uuid::new_v4(), like).await.2,
+            "accepted"
+        );
     }
     let (_, body) = pull(&http, &url, Some(&ta)).await;
-    let v: Value = serde_json::from_str(&body).unwrap();
-    let kinds: Vec<&str> = v["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, vec!["post", "comment", "like"], "{body}");
+    assert_eq!(kinds(&body), vec!["post", "comment", "like"], "{body}");
     // Unlike then like again: the log keeps only the latest state of that like.
     let unlike = json!({"type": "unlike_post", "post_id": post});
     push(&http, &url, Some(&pa1), Uuid::new_v4(), unlike).await;
@@ -620,7 +622,10 @@ fn bad_comments_get_clear_errors_and_queue_nothing() {
         pupil.comment_on_post(&post, "hi"),
         Err(CoreError::NotAllowed(_))
     ));
-    assert!(matches!(pupil.like_post(&post), Err(CoreError::NotAllowed(_))));
+    assert!(matches!(
+        pupil.like_post(&post),
+        Err(CoreError::NotAllowed(_))
+    ));
     assert_eq!(pupil.pending_writes().unwrap(), 0);
 
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -628,10 +633,19 @@ fn bad_comments_get_clear_errors_and_queue_nothing() {
         let http = Client::new();
         let pa1 = token(&http, &url, "pa1").await.unwrap();
         let post: Uuid = post.parse().unwrap();
-        let (_, body, outcome) =
-            push(&http, &url, Some(&pa1), Uuid::new_v4(), comment_op(post, &long)).await;
+        let (_, body, outcome) = push(
+            &http,
+            &url,
+            Some(&pa1),
+            Uuid::new_v4(),
+            comment_op(post, &long),
+        )
+        .await;
         assert_eq!(outcome, "rejected");
-        assert!(body.contains("invalid") && body.contains("at most 1000"), "{body}");
+        assert!(
+            body.contains("invalid") && body.contains("at most 1000"),
+            "{body}"
+        );
         let (_, body, outcome) = push(
             &http,
             &url,
@@ -647,6 +661,9 @@ fn bad_comments_get_clear_errors_and_queue_nothing() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(serde_json::from_str::<Value>(&body).unwrap()["error"].is_string());
         let (_, body) = pull(&http, &url, Some(&pa1)).await;
-        assert!(!body.contains("\"comment\"") && !body.contains("\"like\""), "{body}");
+        assert!(
+            !body.contains("\"comment\"") && !body.contains("\"like\""),
+            "{body}"
+        );
     });
 }

@@ -88,11 +88,9 @@ pub fn media_in_use(conn: &Connection, sha256: &str) -> Result<bool, CoreError> 
 /// One cached post by id.
 pub fn get(conn: &Connection, sealer: &Sealer, id: &str) -> Result<Option<CachedPost>, CoreError> {
     let row: Option<(Vec<u8>, i64)> = conn
-        .query_row(
-            "SELECT body, pending FROM posts WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT body, pending FROM posts WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .map(Some)
         .or_else(|e| match e {
             rusqlite::Error::QueryReturnedNoRows => Ok(None),
