@@ -78,16 +78,33 @@ async fn log(
     let payload =
         serde_json::to_string(change).map_err(|e| ServerError::Internal(format!("change: {e}")))?;
     sqlx::query(
-        "INSERT INTO changes (school_id, kind, post_id, ref_id, payload) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO changes (school_id, kind, post_id, ref_id, pupil_id, payload)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(school_id)
     .bind(kind)
     .bind(post_id.to_string())
     .bind(ref_id)
+    .bind(portfolio_owner(change))
     .bind(payload)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The pupil whose portfolio an entry is about: erasing the pupil (REQ-PRV-4) erases it too.
+fn portfolio_owner(change: &Change) -> Option<String> {
+    let audience = match change {
+        Change::Comment(CommentRecord { audience, .. })
+        | Change::Like(LikeRecord { audience, .. })
+        | Change::CommentRemoved { audience, .. }
+        | Change::CommentsOpen { audience, .. } => audience,
+        _ => return None,
+    };
+    match audience {
+        Audience::Portfolio { pupil_id } => Some(pupil_id.clone()),
+        _ => None,
+    }
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
