@@ -363,6 +363,28 @@ impl Homeroom {
             .collect())
     }
 
+    /// One screenful of a feed with likes and comment counts: up to `limit` posts older than the
+    /// post `after` (`None`: the newest), so a long Class Story opens at once (REQ-STO-6).
+    pub fn story_page(
+        &self,
+        audience: &Audience,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<FeedItem>, CoreError> {
+        let me = self.session()?.ok_or(CoreError::NotSignedIn)?.me.user_id;
+        let page = self.feed_page(audience, after, limit)?;
+        let conn = self.store.conn();
+        let r = page
+            .into_iter()
+            .map(|post| {
+                let stats = store::stats_of(&conn, &post.record.id.to_string(), &me)?;
+                Ok(FeedItem { post, stats })
+            })
+            .collect();
+        drop(conn);
+        self.checked(r)
+    }
+
     /// A post's comments, oldest first, if this person may read the post.
     pub fn comments(&self, post: &str) -> Result<Vec<CachedComment>, CoreError> {
         let r = self.comments_inner(post);

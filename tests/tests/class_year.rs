@@ -1,7 +1,9 @@
 //! The benchmarks' class year (issue 4) written through the real API reaches an empty teacher
 //! device complete, and a parent's device only with what is theirs (REQ-OFF-1, PTS-5, MSG-1).
 
-use homeroom_e2e::class_year::{self, AWARDS, MESSAGES, PARENTS, PHOTOS, PUPILS, STORY_POSTS};
+use homeroom_e2e::class_year::{
+    self, AWARDS, COMMENTS, MESSAGES, PARENTS, PHOTOS, PUPILS, STORY_POSTS,
+};
 use homeroom_e2e::{signed_in, TestServer};
 use homeroom_protocol::posts::Audience;
 
@@ -18,9 +20,10 @@ fn a_whole_class_year_reaches_an_empty_teacher_device_complete() {
             year.parents,
             year.awards,
             year.photos,
-            year.messages
+            year.messages,
+            year.comments
         ),
-        (PUPILS, PARENTS, AWARDS, PHOTOS, MESSAGES)
+        (PUPILS, PARENTS, AWARDS, PHOTOS, MESSAGES, COMMENTS)
     );
 
     let teacher = signed_in(&server.url(), &tmp.path().join("tablet"), "tA");
@@ -30,6 +33,20 @@ fn a_whole_class_year_reaches_an_empty_teacher_device_complete() {
     };
     assert_eq!(teacher.feed(&class).unwrap().len(), STORY_POSTS);
     assert_eq!(teacher.feed_page(&class, None, 50).unwrap().len(), 50);
+    // REQ-STO-4: every comment arrived, counted per post on the feed and on its first page.
+    let counted: u32 = teacher
+        .story_feed(&class)
+        .unwrap()
+        .iter()
+        .map(|i| i.stats.comments)
+        .sum();
+    assert_eq!(counted as usize, COMMENTS);
+    let page = teacher.story_page(&class, None, 50).unwrap();
+    assert_eq!(page.len(), 50);
+    assert!(
+        page.iter().all(|i| i.stats.comments == 5),
+        "2,000 over 400 posts"
+    );
     // 6,000 awards over 30 pupils: 200 each, a1 included.
     assert_eq!(teacher.points_for("a1").unwrap().len(), AWARDS / PUPILS);
     assert_eq!(teacher.threads().unwrap().len(), PARENTS);
@@ -41,4 +58,13 @@ fn a_whole_class_year_reaches_an_empty_teacher_device_complete() {
     assert!(phone.points_for("a2").is_err(), "another family's child");
     assert_eq!(phone.threads().unwrap().len(), 1);
     assert_eq!(phone.feed(&class).unwrap().len(), STORY_POSTS);
+    assert_eq!(
+        phone.comments(&class_year_post(0)).unwrap().len(),
+        COMMENTS / STORY_POSTS
+    );
+}
+
+/// The id the class year gives its `n`th post.
+fn class_year_post(n: u128) -> String {
+    uuid::Uuid::from_u128((3 << 64) | n).to_string()
 }

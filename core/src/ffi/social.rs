@@ -133,6 +133,22 @@ impl HomeroomClient {
             .collect())
     }
 
+    /// One screenful of a feed with likes and comment counts: up to `limit` posts older than the
+    /// post `after` (`None`: the newest).
+    pub fn story_page(
+        &self,
+        audience: PhotoAudience,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<StoryItem>, HomeroomError> {
+        Ok(self
+            .inner
+            .story_page(&audience.into(), after.as_deref(), limit)?
+            .iter()
+            .map(to_item)
+            .collect())
+    }
+
     /// A post's comments, oldest first.
     pub fn comments(&self, post_id: String) -> Result<Vec<PostComment>, HomeroomError> {
         Ok(self

@@ -287,6 +287,26 @@ pub fn stats(
     Ok(out)
 }
 
+/// Likes and comments of one post (a page of a feed asks for just its posts).
+pub fn stats_of(conn: &Connection, post_id: &str, me: &str) -> Result<PostStats, CoreError> {
+    conn.prepare_cached(
+        "SELECT (SELECT COUNT(*) FROM likes WHERE post_id = ?1),
+                (SELECT COUNT(*) FROM likes WHERE post_id = ?1 AND user_id = ?2),
+                (SELECT COUNT(*) FROM comments WHERE post_id = ?1 AND hidden = 0),
+                (SELECT comments_off FROM posts WHERE id = ?1)",
+    )
+    .ctx("preparing a post's counts")?
+    .query_row(params![post_id, me], |r| {
+        Ok(PostStats {
+            likes: u32::try_from(r.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+            liked_by_me: r.get::<_, i64>(1)? > 0,
+            comments: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
+            comments_off: r.get::<_, Option<i64>>(3)?.unwrap_or(0) != 0,
+        })
+    })
+    .ctx("counting a post's likes and comments")
+}
+
 /// Deletes comments and likes whose post is no longer on the device (withdrawn, or a feed this
 /// person lost: REQ-CON-4, ACC-5).
 pub fn purge_orphans(conn: &Connection) -> Result<(), CoreError> {
@@ -343,6 +363,7 @@ mod tests {
                 comments_off: false,
             }
         );
+        assert_eq!(stats_of(&conn, &pid, "pa1").unwrap(), s);
         assert_eq!(comments_of(&conn, store.sealer(), &pid).unwrap(), vec![c]);
         posts::delete(&conn, &pid).unwrap();
         purge_orphans(&conn).unwrap();
