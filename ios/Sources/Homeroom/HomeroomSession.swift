@@ -180,6 +180,11 @@ public final class HomeroomSession: @unchecked Sendable {
         try await run { try self.client.story(audience: audience) }
     }
 
+    /// A screenful of a feed: up to `limit` posts older than the post `after` (nil: the newest).
+    public func storyPage(_ audience: PhotoAudience, after: String? = nil, limit: UInt32 = 50) async throws -> [StoryItem] {
+        try await run { try self.client.storyPage(audience: audience, after: after, limit: limit) }
+    }
+
     public func comments(postId: String) async throws -> [PostComment] {
         try await run { try self.client.comments(postId: postId) }
     }

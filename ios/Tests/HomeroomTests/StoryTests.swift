@@ -67,6 +67,8 @@ final class StoryTests: XCTestCase {
         try await pupil.sync()
         let story = try await pupil.story(classA)
         XCTAssertEqual(story.count, 1)
+        let page = try await pupil.storyPage(classA, limit: 10)
+        XCTAssertEqual(page.map(\.post.id), [post])
         do {
             try await pupil.commentOnPost(postId: post, body: "hi")
             XCTFail("a pupil must not comment")

@@ -176,6 +176,10 @@ class Homeroom(
     /** A feed from the cache, newest first, with like and comment counts. */
     suspend fun story(audience: PhotoAudience): List<StoryItem> = withContext(io) { client.story(audience) }
 
+    /** A screenful of a feed: up to [limit] posts older than the post [after] (null: the newest). */
+    suspend fun storyPage(audience: PhotoAudience, after: String? = null, limit: Int = 50): List<StoryItem> =
+        withContext(io) { client.storyPage(audience, after, limit.toUInt()) }
+
     suspend fun comments(postId: String): List<PostComment> = withContext(io) { client.comments(postId) }
 
     /** Shown at once as pending; HomeroomException.NotAllowed for pupils, other families and posts

@@ -71,6 +71,7 @@ class StoryTest {
         val pupil = Homeroom(HomeroomConfig(server.url, File(tmp, "pupil").path, null, TEST_KEY))
             .also { it.signInWithPupilCode("PUPIL-A1"); it.sync() }
         assertEquals(1, pupil.story(classA).size)
+        assertEquals(listOf(post), pupil.storyPage(classA, limit = 10).map { it.post.id })
         assertFailsWith<HomeroomException.NotAllowed> { pupil.commentOnPost(post, "hi") }
         assertEquals(0, pupil.pendingWrites())
         teacher.close(); pupil.close()
