@@ -21,6 +21,10 @@ pub struct CommentRecord {
     /// The post's audience: pull shows the comment only to those who may read the post.
     pub audience: Audience,
     pub author: String,
+    /// The author's name as the school knows it, so every reader can show who wrote it (another
+    /// family's parent is not in a parent's directory).
+    #[serde(default)]
+    pub author_name: String,
     pub body: String,
     /// The server's clock when it accepted the comment.
     pub commented_at: DateTime<Utc>,

@@ -144,11 +144,17 @@ pub async fn comment(
     if exists.is_some() {
         return Ok(reject(RejectCode::Invalid, "a comment with this id exists"));
     }
+    let author_name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+        .bind(&caller.user_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .unwrap_or_default();
     let record = CommentRecord {
         id: comment_id,
         post_id: *post_id,
         audience: post.audience,
         author: caller.user_id.clone(),
+        author_name,
         body: body.trim().to_owned(),
         commented_at: Utc::now(),
     };

@@ -386,6 +386,14 @@ fn authors_delete_their_own_comments_and_class_staff_remove_any() {
     p2.sync().unwrap();
     p1.sync().unwrap();
     assert_eq!(p1.comments(&post).unwrap().len(), 3);
+    // Another family's parent is named by the server, not by pa1's directory.
+    let names: Vec<String> = p1
+        .comments(&post)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.author_name)
+        .collect();
+    assert_eq!(names, vec!["Sara Ahmed", "Sara Ahmed", "Tom Baker"]);
 
     // Another parent may not remove pa1's comment: refused on the phone, nothing queued.
     let before = p2.pending_writes().unwrap();

@@ -100,9 +100,12 @@ impl HomeroomClient {
         PostComment {
             id: c.id.clone(),
             post_id: c.post_id.clone(),
+            // The directory's name when the device knows the person, else the server's.
             author_name: dir
                 .as_ref()
-                .map(|d| crate::messaging::views::name_of(d, &c.author))
+                .and_then(|d| d.people.iter().find(|p| p.id == c.author))
+                .map(|p| p.display_name.clone())
+                .or_else(|| (!c.author_name.is_empty()).then(|| c.author_name.clone()))
                 .unwrap_or_else(|| c.author.clone()),
             author_id: c.author.clone(),
             body: c.body.clone(),

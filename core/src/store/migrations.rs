@@ -97,6 +97,7 @@ const MIGRATIONS: &[&str] = &[
          id TEXT PRIMARY KEY,
          post_id TEXT NOT NULL,
          author TEXT NOT NULL,
+         author_name BLOB,
          body BLOB NOT NULL,
          commented_at TEXT NOT NULL,
          pending INTEGER NOT NULL DEFAULT 0,

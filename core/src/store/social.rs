@@ -15,6 +15,8 @@ pub struct CachedComment {
     pub id: String,
     pub post_id: String,
     pub author: String,
+    /// The author's name from the server (empty for one's own pending comment).
+    pub author_name: String,
     pub body: String,
     pub commented_at: DateTime<Utc>,
     /// Not yet accepted by the server.
@@ -35,6 +37,10 @@ fn place(id: &str) -> String {
     format!("comment:{id}")
 }
 
+fn name_place(id: &str) -> String {
+    format!("comment-author:{id}")
+}
+
 /// Stores a comment (a local one as pending; a pulled one replaces it, acknowledged).
 pub fn upsert_comment(
     conn: &Connection,
@@ -42,9 +48,9 @@ pub fn upsert_comment(
     c: &CachedComment,
 ) -> Result<(), CoreError> {
     conn.prepare_cached(
-        "INSERT INTO comments (id, post_id, author, body, commented_at, pending)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(id) DO UPDATE SET body = excluded.body,
+        "INSERT INTO comments (id, post_id, author, body, commented_at, pending, author_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(id) DO UPDATE SET body = excluded.body, author_name = excluded.author_name,
              commented_at = excluded.commented_at, pending = excluded.pending",
     )
     .ctx("preparing a comment upsert")?
@@ -54,7 +60,8 @@ pub fn upsert_comment(
         c.author,
         sealer.seal(c.body.as_bytes(), &place(&c.id))?,
         c.commented_at.to_rfc3339(),
-        c.pending as i64
+        c.pending as i64,
+        sealer.seal(c.author_name.as_bytes(), &name_place(&c.id))?
     ])
     .ctx("storing a comment")?;
     Ok(())
@@ -88,13 +95,27 @@ pub fn set_comment_hidden(conn: &Connection, id: &str, hidden: bool) -> Result<(
     Ok(())
 }
 
-fn read_comment(
-    sealer: &Sealer,
-    row: (String, String, String, Vec<u8>, String, i64),
-) -> Result<CachedComment, CoreError> {
-    let (id, post_id, author, body, at, pending) = row;
+/// One row of `comments` as stored: id, post, author, sealed body, time, pending, sealed name.
+type CommentRow = (
+    String,
+    String,
+    String,
+    Vec<u8>,
+    String,
+    i64,
+    Option<Vec<u8>>,
+);
+
+fn read_comment(sealer: &Sealer, row: CommentRow) -> Result<CachedComment, CoreError> {
+    let (id, post_id, author, body, at, pending, name) = row;
     let plain = sealer.open(&body, &place(&id))?;
+    let author_name = match name {
+        Some(sealed) => String::from_utf8(sealer.open(&sealed, &name_place(&id))?)
+            .map_err(|e| CoreError::Io(format!("corrupt cached comment author: {e}")))?,
+        None => String::new(),
+    };
     Ok(CachedComment {
+        author_name,
         body: String::from_utf8(plain)
             .map_err(|e| CoreError::Io(format!("corrupt cached comment: {e}")))?,
         commented_at: DateTime::parse_from_rfc3339(&at)
@@ -107,7 +128,7 @@ fn read_comment(
     })
 }
 
-const COMMENT_COLUMNS: &str = "id, post_id, author, body, commented_at, pending";
+const COMMENT_COLUMNS: &str = "id, post_id, author, body, commented_at, pending, author_name";
 
 fn comments_where(
     conn: &Connection,
@@ -129,6 +150,7 @@ fn comments_where(
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get(6)?,
             ))
         })
         .ctx("reading comments")?;
@@ -346,6 +368,7 @@ mod tests {
             id: Uuid::new_v4().to_string(),
             post_id: pid.clone(),
             author: "pa1".into(),
+            author_name: "Sara Ahmed".into(),
             body: "Lovely".into(),
             commented_at: Utc::now(),
             pending: false,
