@@ -28,6 +28,8 @@ pub struct AppState {
     pub live: std::sync::Arc<crate::live::LiveHub>,
     /// Where "now" comes from: messages are stamped and pushes planned with it (REQ-NOT-2).
     pub clock: crate::clock::SharedClock,
+    /// The instance's group-committing writer for pushes (issue 5 load target).
+    pub writer: std::sync::Arc<crate::writer::Writer>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             media_dir: data_dir.join("media"),
             live: Default::default(),
             clock,
+            writer: Default::default(),
         }
     }
 }

@@ -21,5 +21,6 @@ pub mod retention;
 pub mod routes;
 pub mod seed;
 pub mod social;
+pub mod writer;
 
 pub use app::{bind, bind_with_clock, Config};

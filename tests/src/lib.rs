@@ -146,6 +146,18 @@ pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
         .to_owned()
 }
 
+/// `GET url` as the bearer of `token`, answered 200 with JSON (which it returns).
+pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    let r = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("server reachable");
+    assert_eq!(r.status(), 200, "GET {url}");
+    r.json().await.expect("JSON answer")
+}
+
 /// The server's own database behind `data_dir`, for tests that inspect or age server rows.
 pub async fn server_db(data_dir: &Path) -> homeroom_server::db::Db {
     let url = test_database_url(data_dir).await;
