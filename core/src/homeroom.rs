@@ -141,6 +141,8 @@ pub struct Homeroom {
     observers: Mutex<Vec<Arc<PointsSubscription>>>,
     /// Thread list and thread subscriptions (REQ-MSG-1).
     pub(crate) message_views: crate::messaging::views::MessageObservers,
+    /// Feed and comment-list subscriptions (REQ-STO-4, issue 4 listeners).
+    pub(crate) social_views: crate::social::SocialObservers,
     next_observer: AtomicU64,
     /// Serialises syncs: two at once would send the same outbox twice.
     sync_lock: Mutex<()>,
@@ -179,6 +181,7 @@ impl Homeroom {
             device_id: settings.device_id,
             observers: Mutex::new(Vec::new()),
             message_views: Default::default(),
+            social_views: Default::default(),
             next_observer: AtomicU64::new(1),
             sync_lock: Mutex::new(()),
             backoff: Mutex::new(Backoff::default()),
@@ -571,6 +574,7 @@ impl Homeroom {
             self.notify(changed.into_iter().collect());
         }
         self.refresh_message_views();
+        self.refresh_social_views();
         self.record_attempt(&result);
         self.store.note_error_in(&result);
         if let Err(CoreError::Server { status: 401, .. }) = result {
@@ -709,6 +713,14 @@ impl Homeroom {
                         announcement_id, ..
                     } => messages::settle_announcement(&tx, announcement_id, accepted)?,
                     WriteOp::MarkThreadRead { .. } | WriteOp::ReportMessage { .. } => {}
+                    // REQ-STO-4: a refused comment or like is taken back on this device.
+                    op @ (WriteOp::CommentOnPost { .. }
+                    | WriteOp::RemoveComment { .. }
+                    | WriteOp::LikePost { .. }
+                    | WriteOp::UnlikePost { .. }
+                    | WriteOp::SetCommentsOpen { .. }) => {
+                        crate::social::settle(&tx, &session.me.user_id, op, &result.outcome)?
+                    }
                     WriteOp::CreatePost(post) => {
                         if let WriteOutcome::Rejected { code, reason } = &result.outcome {
                             crate::photos::roll_back_post(&tx, post)?;
@@ -781,6 +793,7 @@ impl Homeroom {
             }
             let mut conn = self.store.conn();
             let tx = conn.transaction().ctx("starting to apply a pull")?;
+            let mut posts_gone = page.directory.is_some();
             for change in &page.changes {
                 match change {
                     Change::Award(a) => {
@@ -797,7 +810,14 @@ impl Homeroom {
                         messages::upsert_announcement(&tx, self.store.sealer(), a, false)?
                     }
                     Change::Post(_) | Change::PostWithdrawn { .. } => {
+                        posts_gone |= matches!(change, Change::PostWithdrawn { .. });
                         self.apply_photo_change(&tx, change)?;
+                    }
+                    Change::Comment(_)
+                    | Change::CommentRemoved { .. }
+                    | Change::Like(_)
+                    | Change::CommentsOpen { .. } => {
+                        crate::social::apply_change(&tx, self.store.sealer(), change)?
                     }
                 }
             }
@@ -822,6 +842,11 @@ impl Homeroom {
                 changed.extend(awards::purge_except(&tx, &visible)?);
                 // Feeds this person may no longer read go too, with their cached photos.
                 self.purge_unreadable_posts(&tx, dir, &session.me.user_id)?;
+            }
+            // A withdrawn or no longer readable post takes its comments and likes with it
+            // (REQ-CON-4, ACC-5, STO-4).
+            if posts_gone {
+                crate::store::social::purge_orphans(&tx)?;
             }
             // Retention applies here too, whatever the server has sent so far (REQ-PTS-7).
             changed.extend(awards::delete_expired(&tx, Utc::now())?);
@@ -871,6 +896,7 @@ impl Homeroom {
     /// Stops an observer.
     pub fn unobserve(&self, id: u64) {
         self.message_views.remove(id);
+        self.social_views.remove(id);
         self.observers
             .lock()
             .unwrap_or_else(|p| p.into_inner())

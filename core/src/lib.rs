@@ -13,6 +13,7 @@ pub mod media;
 pub mod messaging;
 pub mod photos;
 pub mod reports;
+pub mod social;
 pub mod store;
 pub mod views;
 

@@ -337,7 +337,11 @@ impl Homeroom {
             | Change::AwardRemoved { .. }
             | Change::Message(_)
             | Change::MessageState(_)
-            | Change::Announcement(_) => Ok(()),
+            | Change::Announcement(_)
+            | Change::Comment(_)
+            | Change::CommentRemoved { .. }
+            | Change::Like(_)
+            | Change::CommentsOpen { .. } => Ok(()),
         }
     }
 

@@ -17,6 +17,24 @@ pub enum ViewUpdate<T> {
     },
 }
 
+impl<T> ViewUpdate<T> {
+    /// The same update with each item converted (for the FFI records).
+    pub fn map<U>(self, f: impl Fn(&T) -> U) -> ViewUpdate<U> {
+        match self {
+            ViewUpdate::Snapshot(items) => ViewUpdate::Snapshot(items.iter().map(&f).collect()),
+            ViewUpdate::Changes {
+                inserted,
+                updated,
+                removed,
+            } => ViewUpdate::Changes {
+                inserted: inserted.iter().map(&f).collect(),
+                updated: updated.iter().map(&f).collect(),
+                removed,
+            },
+        }
+    }
+}
+
 /// Items of a view have a stable id.
 pub trait Keyed {
     fn key(&self) -> String;

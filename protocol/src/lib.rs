@@ -15,6 +15,7 @@ pub mod reports;
 pub mod retention;
 pub mod safeguarding;
 pub mod skills;
+pub mod social;
 pub mod wire;
 
 pub use access::{can, Action, Decision, Denied, Role, SchoolFacts, Target};

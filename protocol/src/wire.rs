@@ -111,6 +111,20 @@ pub enum WriteOp {
     /// REQ-STO-1..3: a Class Story, School Story or portfolio post; its tags are re-checked
     /// against consent on the server (REQ-CON-4).
     CreatePost(crate::posts::NewPost),
+    /// REQ-STO-4: a comment on a Class Story post or a portfolio item.
+    CommentOnPost {
+        comment_id: Uuid,
+        post_id: Uuid,
+        body: String,
+    },
+    /// REQ-STO-4: the author deletes their comment, or class staff remove it.
+    RemoveComment { comment_id: Uuid },
+    /// REQ-STO-4: like a post (liking twice is one like).
+    LikePost { post_id: Uuid },
+    /// REQ-STO-4: take one's like back.
+    UnlikePost { post_id: Uuid },
+    /// REQ-STO-4: class staff turn comments on a post off (or on again).
+    SetCommentsOpen { post_id: Uuid, open: bool },
 }
 
 /// One pupil of an award action and the id of the award made for them.
@@ -215,6 +229,22 @@ pub enum Change {
     PostWithdrawn {
         post_id: Uuid,
         audience: crate::posts::Audience,
+    },
+    /// A comment on a post this person may read (REQ-STO-4).
+    Comment(crate::social::CommentRecord),
+    /// A comment was deleted by its author or removed by class staff: devices drop it.
+    CommentRemoved {
+        comment_id: Uuid,
+        post_id: Uuid,
+        audience: crate::posts::Audience,
+    },
+    /// Someone liked a post, or took their like back (REQ-STO-4).
+    Like(crate::social::LikeRecord),
+    /// Class staff turned comments on a post off or on (REQ-STO-4).
+    CommentsOpen {
+        post_id: Uuid,
+        audience: crate::posts::Audience,
+        open: bool,
     },
 }
 

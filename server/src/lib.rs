@@ -22,6 +22,7 @@ pub mod retention;
 pub mod routes;
 pub mod safeguarding;
 pub mod seed;
+pub mod social;
 pub mod writer;
 
 pub use app::{bind, bind_with_clock, Config};

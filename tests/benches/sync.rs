@@ -223,6 +223,7 @@ fn main() {
     }
     let mut open = Vec::new();
     let mut page = Vec::new();
+    let mut story = Vec::new();
     let mut page_posts = 0;
     for _ in 0..7 {
         let v = run_child(&[
@@ -236,10 +237,14 @@ fn main() {
         page.push(Duration::from_secs_f64(
             v["page_ms"].as_f64().unwrap() / 1e3,
         ));
+        story.push(Duration::from_secs_f64(
+            v["story_page_ms"].as_f64().unwrap() / 1e3,
+        ));
         page_posts = v["posts"].as_u64().unwrap();
     }
     let (open50, open99) = summary(open);
     let (page50, page99) = summary(page);
+    let (story50, story99) = summary(story);
 
     println!(
         "| measurement | ours p50 | ours p99 | peer | peer p50 | peer p99 | ratio (p50) | target |"
@@ -269,8 +274,8 @@ fn main() {
     );
     println!();
     println!(
-        "Class year: {} pupils, {} parents, {} awards, {} Class Story posts, {} photo records, {} messages.",
-        year.pupils, year.parents, year.awards, year.story_posts, year.photos, year.messages
+        "Class year: {} pupils, {} parents, {} awards, {} Class Story posts, {} photo records, {} comments, {} messages.",
+        year.pupils, year.parents, year.awards, year.story_posts, year.photos, year.comments, year.messages
     );
     println!();
     println!("| cold initial sync of the class year | changes received | wall ms (median of 3) | peak RSS of the device process, MB | bytes from server (gzip) | bytes to server | targets |");
@@ -298,5 +303,10 @@ fn main() {
         "| the page query | {} | {} | < 5 ms |",
         ms(page50),
         ms(page99)
+    );
+    println!(
+        "| the page with likes and comment counts (story_page) | {} | {} | < 5 ms |",
+        ms(story50),
+        ms(story99)
     );
 }

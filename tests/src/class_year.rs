@@ -1,5 +1,5 @@
 //! A deterministic "class year" for the sync benchmarks (issue 4): 30 pupils, 60 parents,
-//! 6,000 awards, 400 Class Story posts, 1,200 photo records, 3,000 messages — written through
+//! 6,000 awards, 400 Class Story posts, 1,200 photo records, 2,000 comments, 3,000 messages — written through
 //! the server's real HTTP API, as the school's devices would have written them over a year.
 
 use homeroom_protocol::fixture;
@@ -20,6 +20,7 @@ pub const AWARDS: usize = 6_000;
 pub const STORY_POSTS: usize = 400;
 pub const PHOTOS: usize = 1_200;
 pub const MESSAGES: usize = 3_000;
+pub const COMMENTS: usize = 2_000;
 
 /// What was written, counted from the server's answers.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -30,6 +31,7 @@ pub struct ClassYear {
     pub story_posts: usize,
     pub photos: usize,
     pub messages: usize,
+    pub comments: usize,
 }
 
 /// Ids are derived from a counter, so two runs write the same year.
@@ -159,7 +161,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Writes the class year into the fixture school on the server at `url` (class A). `shrink`
-/// divides the volumes (awards, photos, posts, messages) for quick tests; 1 is the issue's year.
+/// divides the volumes (awards, photos, posts, comments, messages) for quick tests; 1 is the issue's year.
 /// Pupils and parents are never shrunk.
 pub async fn seed(url: &str, shrink: usize) -> ClassYear {
     let shrink = shrink.max(1);
@@ -275,6 +277,19 @@ pub async fn seed(url: &str, shrink: usize) -> ClassYear {
         .collect();
     year.photos = c.push(&teacher, 4, posts).await;
     year.story_posts = story_n;
+
+    // Comments (REQ-STO-4): parents on Class Story posts, spread over the year's posts.
+    let mut by_parent: Vec<Vec<WriteOp>> = vec![Vec::new(); parents.len()];
+    for n in 0..COMMENTS / shrink {
+        by_parent[n % parents.len()].push(WriteOp::CommentOnPost {
+            comment_id: id(7, n),
+            post_id: id(3, n % story_n),
+            body: format!("Lovely work, comment {n}"),
+        });
+    }
+    for (p, ((_, token), ops)) in parents.iter().zip(by_parent).enumerate() {
+        year.comments += c.push(token, 2_000 + p as u128, ops).await;
+    }
 
     // Messages: 50 per parent with the class teacher, half each way.
     let per_parent = messages_n / parents.len();

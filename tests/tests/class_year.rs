@@ -3,7 +3,9 @@
 //! The volumes are a tenth of the year here (the benchmark runs the whole year); the 30 pupils
 //! and 60 parents are all there.
 
-use homeroom_e2e::class_year::{self, AWARDS, MESSAGES, PARENTS, PHOTOS, PUPILS, STORY_POSTS};
+use homeroom_e2e::class_year::{
+    self, AWARDS, COMMENTS, MESSAGES, PARENTS, PHOTOS, PUPILS, STORY_POSTS,
+};
 use homeroom_e2e::{signed_in, TestServer};
 use homeroom_protocol::posts::Audience;
 
@@ -22,14 +24,16 @@ fn a_whole_class_year_reaches_an_empty_teacher_device_complete() {
             year.parents,
             year.awards,
             year.photos,
-            year.messages
+            year.messages,
+            year.comments
         ),
         (
             PUPILS,
             PARENTS,
             AWARDS / SHRINK,
             PHOTOS / SHRINK,
-            MESSAGES / SHRINK
+            MESSAGES / SHRINK,
+            COMMENTS / SHRINK
         )
     );
 
@@ -40,6 +44,20 @@ fn a_whole_class_year_reaches_an_empty_teacher_device_complete() {
     };
     assert_eq!(teacher.feed(&class).unwrap().len(), STORY_POSTS / SHRINK);
     assert_eq!(teacher.feed_page(&class, None, 25).unwrap().len(), 25);
+    // REQ-STO-4: every comment arrived, counted per post on the feed and on its first page.
+    let counted: u32 = teacher
+        .story_feed(&class)
+        .unwrap()
+        .iter()
+        .map(|i| i.stats.comments)
+        .sum();
+    assert_eq!(counted as usize, COMMENTS / SHRINK);
+    let page = teacher.story_page(&class, None, 25).unwrap();
+    assert_eq!(page.len(), 25);
+    assert!(
+        page.iter().all(|i| i.stats.comments == 5),
+        "comments spread evenly: 5 a post"
+    );
     // 6,000 awards over 30 pupils: 200 each, a1 included.
     assert_eq!(
         teacher.points_for("a1").unwrap().len(),
@@ -57,4 +75,13 @@ fn a_whole_class_year_reaches_an_empty_teacher_device_complete() {
     assert!(phone.points_for("a2").is_err(), "another family's child");
     assert_eq!(phone.threads().unwrap().len(), 1);
     assert_eq!(phone.feed(&class).unwrap().len(), STORY_POSTS / SHRINK);
+    assert_eq!(
+        phone.comments(&class_year_post(0)).unwrap().len(),
+        COMMENTS / STORY_POSTS
+    );
+}
+
+/// The id the class year gives its `n`th post.
+fn class_year_post(n: u128) -> String {
+    uuid::Uuid::from_u128((3 << 64) | n).to_string()
 }

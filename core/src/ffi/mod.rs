@@ -23,6 +23,8 @@ mod consent;
 pub use consent::*;
 mod reports;
 pub use reports::*;
+mod social;
+pub use social::*;
 
 /// How an app sets the core up.
 #[derive(Debug, Clone, uniffi::Record)]

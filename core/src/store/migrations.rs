@@ -91,6 +91,26 @@ const MIGRATIONS: &[&str] = &[
          bytes INTEGER NOT NULL,
          last_used INTEGER NOT NULL
      );",
+    // 5: comments and likes on posts (REQ-STO-4, issue 4 store): comment text sealed; pending
+    // until the server has it; `hidden` while a deletion waits for the server; comments off per post.
+    "CREATE TABLE comments (
+         id TEXT PRIMARY KEY,
+         post_id TEXT NOT NULL,
+         author TEXT NOT NULL,
+         author_name BLOB,
+         body BLOB NOT NULL,
+         commented_at TEXT NOT NULL,
+         pending INTEGER NOT NULL DEFAULT 0,
+         hidden INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX comments_post ON comments(post_id, commented_at);
+     CREATE TABLE likes (
+         post_id TEXT NOT NULL,
+         user_id TEXT NOT NULL,
+         pending INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (post_id, user_id)
+     );
+     ALTER TABLE posts ADD COLUMN comments_off INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings the schema up to date; a cache from a newer app version is refused, not guessed at.

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod posts;
 pub mod resync;
 pub mod seal;
+pub mod social;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -188,7 +189,7 @@ impl Store {
         let tx = conn.transaction().ctx("starting the wipe")?;
         tx.execute_batch(
             "DELETE FROM awards; DELETE FROM messages; DELETE FROM announcements; DELETE FROM outbox; DELETE FROM rejected_writes;
-             DELETE FROM posts; DELETE FROM photo_verdicts;
+             DELETE FROM posts; DELETE FROM comments; DELETE FROM likes; DELETE FROM photo_verdicts;
              DELETE FROM media_uploads; DELETE FROM media_cache;
              DELETE FROM kv WHERE key <> 'key_check';",
         )

@@ -85,6 +85,30 @@ pub fn media_in_use(conn: &Connection, sha256: &str) -> Result<bool, CoreError> 
     .map(|n| n > 0)
 }
 
+/// One cached post by id.
+pub fn get(conn: &Connection, sealer: &Sealer, id: &str) -> Result<Option<CachedPost>, CoreError> {
+    let row: Option<(Vec<u8>, i64)> = conn
+        .query_row("SELECT body, pending FROM posts WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .ctx("reading a post")?;
+    let Some((body, pending)) = row else {
+        return Ok(None);
+    };
+    let plain = sealer.open(&body, &place(id))?;
+    let record = serde_json::from_slice(&plain)
+        .map_err(|e| CoreError::Io(format!("corrupt cached post: {e}")))?;
+    Ok(Some(CachedPost {
+        record,
+        pending: pending != 0,
+    }))
+}
+
 /// One feed, newest first.
 pub fn feed(
     conn: &Connection,

@@ -167,6 +167,129 @@ public final class HomeroomSession: @unchecked Sendable {
             }
         }
     }
+
+    // MARK: comments and likes on Class Story posts and portfolio items (REQ-STO-4)
+
+    /// A post of words only: shown at once, sent on the next sync; returns the post id.
+    public func postText(audience: PhotoAudience, caption: String) async throws -> String {
+        try await run { try self.client.postText(audience: audience, caption: caption) }
+    }
+
+    /// A feed from the cache, newest first, with like and comment counts.
+    public func story(_ audience: PhotoAudience) async throws -> [StoryItem] {
+        try await run { try self.client.story(audience: audience) }
+    }
+
+    /// A screenful of a feed: up to `limit` posts older than the post `after` (nil: the newest).
+    public func storyPage(_ audience: PhotoAudience, after: String? = nil, limit: UInt32 = 50) async throws -> [StoryItem] {
+        try await run { try self.client.storyPage(audience: audience, after: after, limit: limit) }
+    }
+
+    public func comments(postId: String) async throws -> [PostComment] {
+        try await run { try self.client.comments(postId: postId) }
+    }
+
+    /// Shown at once as pending; `NotAllowed` for pupils, other families and posts with comments
+    /// off, before anything is queued.
+    @discardableResult
+    public func commentOnPost(postId: String, body: String) async throws -> PostComment {
+        try await run { try self.client.commentOnPost(postId: postId, body: body) }
+    }
+
+    public func removeComment(id: String) async throws {
+        try await run { try self.client.removeComment(commentId: id) }
+    }
+
+    public func likePost(id: String) async throws {
+        try await run { try self.client.likePost(postId: id) }
+    }
+
+    public func unlikePost(id: String) async throws {
+        try await run { try self.client.unlikePost(postId: id) }
+    }
+
+    public func setCommentsOpen(postId: String, open: Bool) async throws {
+        try await run { try self.client.setCommentsOpen(postId: postId, open: open) }
+    }
+
+    /// A feed: the cached posts at once, then the new list after every change (the core sends a
+    /// snapshot, then diffs by post id; this applies them).
+    public func storyUpdates(_ audience: PhotoAudience) -> AsyncThrowingStream<[StoryItem], Error> {
+        AsyncThrowingStream { continuation in
+            let listener = StoryStream { continuation.yield($0) }
+            do {
+                let subscription = try self.client.subscribeStory(audience: audience, listener: listener)
+                continuation.onTermination = { _ in subscription.cancel() }
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+
+    /// A post's comments, oldest first: at once, then after every change.
+    public func commentUpdates(postId: String) -> AsyncThrowingStream<[PostComment], Error> {
+        AsyncThrowingStream { continuation in
+            let listener = CommentsStream { continuation.yield($0) }
+            do {
+                let subscription = try self.client.subscribeComments(postId: postId, listener: listener)
+                continuation.onTermination = { _ in subscription.cancel() }
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+}
+
+/// A list after a diff by id: removed and updated items replaced, inserted ones added.
+func applyDiff<T>(_ current: [T], inserted: [T], updated: [T], removed: [String], id: (T) -> String) -> [T] {
+    let replaced = Set(removed).union(updated.map(id))
+    return current.filter { !replaced.contains(id($0)) } + updated + inserted
+}
+
+/// Bridges a feed listener to a Swift closure, applying its diffs to the last list.
+private final class StoryStream: StoryListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: [StoryItem] = []
+    private let onItems: ([StoryItem]) -> Void
+
+    init(_ onItems: @escaping ([StoryItem]) -> Void) { self.onItems = onItems }
+
+    func onStoryUpdate(update: StoryUpdate) {
+        lock.lock()
+        switch update {
+        case .snapshot(let items):
+            current = items
+        case .changes(let inserted, let updated, let removed):
+            current = applyDiff(current, inserted: inserted, updated: updated, removed: removed) { $0.post.id }
+                .sorted { $0.post.postedAt > $1.post.postedAt }
+        }
+        let next = current
+        lock.unlock()
+        onItems(next)
+    }
+}
+
+/// Bridges a comments listener to a Swift closure, applying its diffs to the last list.
+private final class CommentsStream: CommentsListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: [PostComment] = []
+    private let onComments: ([PostComment]) -> Void
+
+    init(_ onComments: @escaping ([PostComment]) -> Void) { self.onComments = onComments }
+
+    func onCommentsUpdate(postId: String, update: CommentsUpdate) {
+        lock.lock()
+        switch update {
+        case .snapshot(let items):
+            current = items
+        case .changes(let inserted, let updated, let removed):
+            current = applyDiff(current, inserted: inserted, updated: updated, removed: removed) { $0.id }
+                .sorted { $0.commentedAt < $1.commentedAt }
+        }
+        let next = current
+        lock.unlock()
+        onComments(next)
+    }
 }
 
 /// Bridges the core's listener to a Swift closure, applying its diffs to the last snapshot.

@@ -101,6 +101,23 @@ pub(crate) async fn apply_in(
         } => award(tx, caller, facts, awards, skill_id, note.as_deref()).await?,
         WriteOp::UndoAward { award_id } => undo(tx, caller, facts, award_id).await?,
         WriteOp::CreatePost(post) => crate::posts::create(tx, caller, facts, post).await?,
+        WriteOp::CommentOnPost {
+            comment_id,
+            post_id,
+            body,
+        } => crate::social::comment(tx, caller, facts, *comment_id, post_id, body).await?,
+        WriteOp::RemoveComment { comment_id } => {
+            crate::social::remove_comment(tx, caller, facts, comment_id).await?
+        }
+        WriteOp::LikePost { post_id } => {
+            crate::social::set_like(tx, caller, facts, post_id, true).await?
+        }
+        WriteOp::UnlikePost { post_id } => {
+            crate::social::set_like(tx, caller, facts, post_id, false).await?
+        }
+        WriteOp::SetCommentsOpen { post_id, open } => {
+            crate::social::set_comments_open(tx, caller, facts, post_id, *open).await?
+        }
         op => {
             let ctx = messaging::Ctx {
                 db: pool,
@@ -150,9 +167,16 @@ async fn apply_messaging(
             message_id,
             reason,
         } => messaging::report(ctx, tx, *report_id, message_id, reason.as_deref()).await,
-        WriteOp::AwardPoints { .. } | WriteOp::UndoAward { .. } | WriteOp::CreatePost(_) => Err(
-            ServerError::Internal("award and post writes are applied before messaging".into()),
-        ),
+        WriteOp::AwardPoints { .. }
+        | WriteOp::UndoAward { .. }
+        | WriteOp::CreatePost(_)
+        | WriteOp::CommentOnPost { .. }
+        | WriteOp::RemoveComment { .. }
+        | WriteOp::LikePost { .. }
+        | WriteOp::UnlikePost { .. }
+        | WriteOp::SetCommentsOpen { .. } => Err(ServerError::Internal(
+            "award, post and comment writes are applied before messaging".into(),
+        )),
     }
 }
 
@@ -400,6 +424,12 @@ fn visible(facts: &SchoolFacts, user: &str, change: &Change) -> bool {
         Change::AwardRemoved { pupil_id, .. } => on_pupil(Action::ReadPoints, pupil_id),
         Change::Post(p) => p.audience.may_read(facts, user),
         Change::PostWithdrawn { audience, .. } => audience.may_read(facts, user),
+        // REQ-STO-4: comments and likes go to exactly those who may read the post.
+        Change::Comment(c) => c.audience.may_read(facts, user),
+        Change::CommentRemoved { audience, .. } | Change::CommentsOpen { audience, .. } => {
+            audience.may_read(facts, user)
+        }
+        Change::Like(l) => l.audience.may_read(facts, user),
         // Messages and announcements are filtered where the pull reads them (REQ-MSG-1..3).
         Change::Message(_) | Change::MessageState(_) | Change::Announcement(_) => false,
     }

@@ -54,9 +54,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let t = Instant::now();
             let page = device.feed_page(&class, None, 50)?;
             let page_ms = t.elapsed().as_secs_f64() * 1e3;
+            // The same page as the feed screen shows it: with likes and comment counts (REQ-STO-4).
+            let t = Instant::now();
+            let story = device.story_page(&class, None, 50)?;
+            let story_ms = t.elapsed().as_secs_f64() * 1e3;
             println!(
                 "{}",
-                serde_json::json!({"open_ms": open_ms, "page_ms": page_ms, "posts": page.len()})
+                serde_json::json!({"open_ms": open_ms, "page_ms": page_ms, "posts": page.len(),
+                                   "story_page_ms": story_ms, "story_posts": story.len()})
             );
         }
         _ => return Err("usage: cold-sync sync URL DIR WHO | cold-sync first-page URL DIR".into()),

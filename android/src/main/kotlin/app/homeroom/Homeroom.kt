@@ -9,6 +9,12 @@ import app.homeroom.core.Message
 import app.homeroom.core.NotifyPreferences
 import app.homeroom.core.OfficeHint
 import app.homeroom.core.BlurChoice
+import app.homeroom.core.CommentsListener
+import app.homeroom.core.CommentsUpdate
+import app.homeroom.core.PostComment
+import app.homeroom.core.StoryItem
+import app.homeroom.core.StoryListener
+import app.homeroom.core.StoryUpdate
 import app.homeroom.core.FeedPost
 import app.homeroom.core.HomeroomClient
 import app.homeroom.core.HomeroomConfig
@@ -162,5 +168,76 @@ class Homeroom(
     suspend fun exportConversation(threadId: String, format: String = "text"): String =
         withContext(io) { client.exportConversation(threadId, format) }
 
+    // ---- comments and likes on Class Story posts and portfolio items (REQ-STO-4) ----
+
+    /** A post of words only: shown at once, sent on the next [sync]; returns the post id. */
+    suspend fun postText(audience: PhotoAudience, caption: String): String = withContext(io) { client.postText(audience, caption) }
+
+    /** A feed from the cache, newest first, with like and comment counts. */
+    suspend fun story(audience: PhotoAudience): List<StoryItem> = withContext(io) { client.story(audience) }
+
+    /** A screenful of a feed: up to [limit] posts older than the post [after] (null: the newest). */
+    suspend fun storyPage(audience: PhotoAudience, after: String? = null, limit: Int = 50): List<StoryItem> =
+        withContext(io) { client.storyPage(audience, after, limit.toUInt()) }
+
+    suspend fun comments(postId: String): List<PostComment> = withContext(io) { client.comments(postId) }
+
+    /** Shown at once as pending; HomeroomException.NotAllowed for pupils, other families and posts
+     * with comments off, before anything is queued. */
+    suspend fun commentOnPost(postId: String, body: String): PostComment = withContext(io) { client.commentOnPost(postId, body) }
+
+    suspend fun removeComment(commentId: String) = withContext(io) { client.removeComment(commentId) }
+
+    suspend fun likePost(postId: String) = withContext(io) { client.likePost(postId) }
+
+    suspend fun unlikePost(postId: String) = withContext(io) { client.unlikePost(postId) }
+
+    suspend fun setCommentsOpen(postId: String, open: Boolean) = withContext(io) { client.setCommentsOpen(postId, open) }
+
+    /** A feed: the cached posts at once, then the new list after every change (the core sends a
+     * snapshot, then diffs by post id; this applies them). */
+    fun storyFeed(audience: PhotoAudience): Flow<List<StoryItem>> = callbackFlow {
+        var current = emptyList<StoryItem>()
+        val subscription = client.subscribeStory(audience, object : StoryListener {
+            override fun onStoryUpdate(update: StoryUpdate) {
+                current = when (update) {
+                    is StoryUpdate.Snapshot -> update.items
+                    is StoryUpdate.Changes -> applyDiff(current, update.inserted, update.updated, update.removed) { it.post.id }
+                        .sortedByDescending { it.post.postedAt }
+                }
+                trySend(current)
+            }
+        })
+        awaitClose {
+            subscription.cancel()
+            subscription.close()
+        }
+    }.flowOn(io)
+
+    /** A post's comments, oldest first: at once, then after every change. */
+    fun commentsOf(postId: String): Flow<List<PostComment>> = callbackFlow {
+        var current = emptyList<PostComment>()
+        val subscription = client.subscribeComments(postId, object : CommentsListener {
+            override fun onCommentsUpdate(postId: String, update: CommentsUpdate) {
+                current = when (update) {
+                    is CommentsUpdate.Snapshot -> update.items
+                    is CommentsUpdate.Changes -> applyDiff(current, update.inserted, update.updated, update.removed) { it.id }
+                        .sortedBy { it.commentedAt }
+                }
+                trySend(current)
+            }
+        })
+        awaitClose {
+            subscription.cancel()
+            subscription.close()
+        }
+    }.flowOn(io)
+
     override fun close() = client.close()
+}
+
+/** A list after a diff by id: removed and updated items replaced, inserted ones added. */
+internal fun <T> applyDiff(current: List<T>, inserted: List<T>, updated: List<T>, removed: List<String>, id: (T) -> String): List<T> {
+    val replaced = removed.toSet() + updated.map(id)
+    return current.filter { id(it) !in replaced } + updated + inserted
 }
