@@ -30,34 +30,72 @@ pub fn restore_raw(
 
 /// Queues a write; call inside the transaction that applies it locally.
 pub fn enqueue(conn: &Connection, sealer: &Sealer, write: &ClientWrite) -> Result<(), CoreError> {
+    enqueue_after_media(conn, sealer, write, &[])
+}
+
+/// Queues a write that may be sent only once the media named by these hashes is uploaded
+/// (a message and its attachments, REQ-MSG-1); writes behind it wait too, keeping the order.
+pub fn enqueue_after_media(
+    conn: &Connection,
+    sealer: &Sealer,
+    write: &ClientWrite,
+    media: &[String],
+) -> Result<(), CoreError> {
     let id = write.client_id.to_string();
     let op =
         serde_json::to_vec(&write.op).map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
     let sealed = sealer.seal(&op, &place(&id))?;
-    conn.prepare_cached("INSERT INTO outbox (client_id, op, created_at) VALUES (?1, ?2, ?3)")
-        .ctx("preparing an outbox insert")?
-        .execute(params![id, sealed, Utc::now().to_rfc3339()])
-        .ctx("queueing a write")?;
+    let needs = (!media.is_empty()).then(|| media.join(","));
+    conn.prepare_cached(
+        "INSERT INTO outbox (client_id, op, created_at, needs_media) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .ctx("preparing an outbox insert")?
+    .execute(params![id, sealed, Utc::now().to_rfc3339(), needs])
+    .ctx("queueing a write")?;
     Ok(())
 }
 
-/// The oldest `limit` writes, in the order they were made (by sequence, not by clock).
+/// Whether every upload named in `needs` (comma-separated hashes) is finished or given up
+/// (then the server's `MediaMissing` refusal settles the write); an unknown hash does not block.
+fn media_ready(conn: &Connection, needs: &str) -> Result<bool, CoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT 1 FROM media_uploads WHERE sha256 = ?1 AND done = 0")
+        .ctx("preparing the upload check")?;
+    for sha in needs.split(',').filter(|s| !s.is_empty()) {
+        if stmt.exists([sha]).ctx("checking an upload")? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The oldest `limit` writes, in the order they were made (by sequence, not by clock), up to
+/// the first that still waits for its media.
 pub fn next_batch(
     conn: &Connection,
     sealer: &Sealer,
     limit: usize,
 ) -> Result<Vec<ClientWrite>, CoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT client_id, op FROM outbox ORDER BY seq LIMIT ?1")
+        .prepare_cached("SELECT client_id, op, needs_media FROM outbox ORDER BY seq LIMIT ?1")
         .ctx("preparing the outbox query")?;
     let rows = stmt
         .query_map([limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })
         .ctx("reading the outbox")?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, op) = row.ctx("reading an outbox row")?;
+        let (id, op, needs) = row.ctx("reading an outbox row")?;
+        if let Some(needs) = needs {
+            if !media_ready(conn, &needs)? {
+                break;
+            }
+        }
         let client_id: Uuid = id
             .parse()
             .map_err(|e| CoreError::Io(format!("corrupt outbox id: {e}")))?;
