@@ -123,16 +123,21 @@ pub fn cached_awards(device_dir: &Path, pupil: &str) -> i64 {
     .expect("count cached awards")
 }
 
-/// A session token for a fixture person (`tA`, `H`, `pa1`…) straight from the HTTP API.
+/// A session token for a fixture person (`tA`, `H`, `pa1`…; pupils with their code) straight
+/// from the HTTP API.
 pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
-    let v: serde_json::Value = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&serde_json::json!({
+    let body = match fixture::user_by_id(who).and_then(|u| u.pupil_code()) {
+        Some(code) => serde_json::json!({"method": "pupil_code", "code": code}),
+        None => serde_json::json!({
             "method": "password",
             "email": format!("{}@greenfield.test", who.to_lowercase()),
             "password": format!("{who}-password"),
             "device_id": fixture::ENROLLED_TABLET_KEY,
-        }))
+        }),
+    };
+    let v: serde_json::Value = http
+        .post(format!("{url}/v1/sessions"))
+        .json(&body)
         .send()
         .await
         .expect("sign-in request")
@@ -221,4 +226,25 @@ pub fn note_counts(d: &Homeroom, pupil: &str) -> std::collections::BTreeMap<Stri
         *m.entry(a.record.note.unwrap_or_default()).or_default() += 1;
     }
     m
+}
+
+/// A camera-like test photo (3000×2000 JPEG, EXIF orientation 6, a GPS-like marker that must
+/// never reach an upload) written to `dir/camera.jpg` by the core's `test-photo` example.
+pub fn test_photo(dir: &Path) -> PathBuf {
+    let out = dir.join("camera.jpg");
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "homeroom-core",
+            "--example",
+            "test-photo",
+            "--",
+        ])
+        .arg(&out)
+        .status()
+        .expect("run the test-photo example");
+    assert!(status.success(), "the test-photo example failed");
+    out
 }
