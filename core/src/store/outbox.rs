@@ -154,3 +154,46 @@ pub fn record_rejection(
     .ctx("recording a refused write")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::media;
+
+    fn write(n: u128) -> ClientWrite {
+        ClientWrite {
+            client_id: Uuid::from_u128(n),
+            op: WriteOp::MarkThreadRead {
+                thread_id: Uuid::from_u128(100 + n),
+            },
+        }
+    }
+
+    // REQ-MSG-1: a message waits for its attachments, and the writes after it wait too (order).
+    #[test]
+    fn a_write_waits_for_its_media_and_keeps_the_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrations::migrate(&mut conn).unwrap();
+        let sealer = Sealer::new(&[5u8; 32]).unwrap();
+        let sha = "a".repeat(64);
+        media::enqueue_sealed_upload(&conn, &sha, "/nowhere", 10).unwrap();
+        enqueue(&conn, &sealer, &write(1)).unwrap();
+        enqueue_after_media(&conn, &sealer, &write(2), std::slice::from_ref(&sha)).unwrap();
+        enqueue(&conn, &sealer, &write(3)).unwrap();
+        let ids = |b: Vec<ClientWrite>| b.into_iter().map(|w| w.client_id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(next_batch(&conn, &sealer, 10).unwrap()),
+            vec![Uuid::from_u128(1)],
+            "only what comes before the waiting message"
+        );
+        media::set_acked(&conn, &sha, 10, true).unwrap();
+        assert_eq!(ids(next_batch(&conn, &sealer, 10).unwrap()).len(), 3);
+        // An upload given up does not block the outbox: the server's refusal settles the write.
+        let other = "b".repeat(64);
+        media::enqueue_sealed_upload(&conn, &other, "/nowhere", 10).unwrap();
+        enqueue_after_media(&conn, &sealer, &write(4), std::slice::from_ref(&other)).unwrap();
+        assert_eq!(ids(next_batch(&conn, &sealer, 10).unwrap()).len(), 3);
+        media::give_up(&conn, &other).unwrap();
+        assert_eq!(ids(next_batch(&conn, &sealer, 10).unwrap()).len(), 4);
+    }
+}
