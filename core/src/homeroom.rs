@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::api::Api;
 use crate::backoff;
 use crate::error::{CoreError, StorageContext};
-use crate::store::{awards, kv, messages, outbox, Store};
+use crate::store::{awards, kv, messages, outbox, resync, Store};
 use crate::views::{Delivery, Differ, Keyed, ViewUpdate};
 
 /// Where the core keeps its files and which server it talks to.
@@ -736,20 +736,35 @@ impl Homeroom {
         outcome: &mut SyncOutcome,
         changed: &mut BTreeSet<String>,
     ) -> Result<(), CoreError> {
+        let mut restarted = false;
         loop {
-            let (since, dir_version) = {
+            let (since, dir_version, log_id) = {
                 let conn = self.store.conn();
-                let since: u64 = kv::get(&conn, self.store.sealer(), kv::CURSOR)?.unwrap_or(0);
-                let dir: Option<Directory> = kv::get(&conn, self.store.sealer(), kv::DIRECTORY)?;
-                (since, dir.map(|d| d.version))
+                let sealer = self.store.sealer();
+                let since: u64 = kv::get(&conn, sealer, kv::CURSOR)?.unwrap_or(0);
+                let dir: Option<Directory> = kv::get(&conn, sealer, kv::DIRECTORY)?;
+                let log_id: Option<String> = kv::get(&conn, sealer, kv::LOG_ID)?;
+                (since, dir.map(|d| d.version), log_id)
             };
-            let page = self.runtime.block_on(self.api.pull(
-                &session.token,
-                &PullQuery {
-                    since,
-                    directory_version: dir_version,
-                },
-            ))?;
+            let query = PullQuery {
+                since,
+                directory_version: dir_version,
+                log_id,
+            };
+            let page = match self.runtime.block_on(self.api.pull(&session.token, &query)) {
+                // 409 on a pull: the cursor is from another copy of the server's data (rebuilt
+                // or restored). Start over from nothing, keeping unsent work (REQ-OFF-1).
+                Err(CoreError::Server { status: 409, .. }) if !restarted => {
+                    restarted = true;
+                    let mut conn = self.store.conn();
+                    let tx = conn.transaction().ctx("starting a full resync")?;
+                    changed.extend(resync::forget_pulled(&tx)?);
+                    tx.commit().ctx("committing a full resync")?;
+                    self.forget_memo();
+                    continue;
+                }
+                other => other?,
+            };
             if page.cursor < since {
                 return Err(CoreError::Protocol(
                     "the server moved the cursor backwards".into(),
@@ -803,6 +818,7 @@ impl Homeroom {
             changed.extend(awards::delete_expired(&tx, Utc::now())?);
             // The cursor moves only with the data it covers: a crash re-pulls, never skips.
             kv::put(&tx, self.store.sealer(), kv::CURSOR, &page.cursor)?;
+            kv::put(&tx, self.store.sealer(), kv::LOG_ID, &page.log_id)?;
             tx.commit().ctx("committing a pull")?;
             if page.directory.is_some() {
                 self.forget_memo();

@@ -447,6 +447,32 @@ impl Homeroom {
         self.checked(r)
     }
 
+    /// One screenful of a feed from the cache: up to `limit` posts older than the post `after`
+    /// (`None`: the newest), so a long Class Story opens at once (REQ-OFF-1).
+    pub fn feed_page(
+        &self,
+        audience: &Audience,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<CachedPost>, CoreError> {
+        let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
+        let dir = self.directory_arc()?.ok_or(CoreError::NotSignedIn)?;
+        if !audience.may_read(&dir.facts, &session.me.user_id) {
+            return Err(CoreError::input(
+                "audience",
+                "not a feed this person may see",
+            ));
+        }
+        let r = posts::feed_page(
+            &self.store.conn(),
+            self.store.sealer(),
+            audience,
+            after,
+            limit,
+        );
+        self.checked(r)
+    }
+
     /// A post's photo: from the sealed cache, or downloaded, checked against its hash and
     /// cached within the byte budget (least recently used evicted first).
     #[tracing::instrument(skip_all)]

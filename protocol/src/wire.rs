@@ -178,6 +178,9 @@ pub struct PullQuery {
     /// The directory version the device holds; the directory is sent only when it differs.
     #[serde(default)]
     pub directory_version: Option<String>,
+    /// Which change log `since` counts in (from the last page); a different log means resync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
 }
 
 /// One page of changes this person may see, and where to continue.
@@ -186,6 +189,9 @@ pub struct PullResponse {
     pub changes: Vec<Change>,
     pub cursor: u64,
     pub has_more: bool,
+    /// The change log the cursor counts in; it differs after the server's data was replaced.
+    #[serde(default)]
+    pub log_id: String,
     /// Present when the device's directory is out of date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<Directory>,

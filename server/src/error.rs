@@ -25,6 +25,11 @@ pub enum ServerError {
     DeviceNotEnrolled,
     #[error("not found")]
     NotFound,
+    /// The device's cursor belongs to another copy of the school's change log (REQ-OFF-1).
+    #[error(
+        "this device's sync position is not from this server's data: sync again from the start"
+    )]
+    StaleCursor,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("storage failed")]
@@ -51,6 +56,7 @@ impl ServerError {
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::DeviceNotEnrolled => (StatusCode::FORBIDDEN, "device_not_enrolled"),
             ServerError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::StaleCursor => (StatusCode::CONFLICT, "stale_cursor"),
             ServerError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ServerError::Db(_) | ServerError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

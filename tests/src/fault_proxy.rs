@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +32,8 @@ pub struct FaultProxy {
     stop: Arc<AtomicBool>,
     /// Open client connections, cut when the fault changes (as a network change would).
     open: Arc<Mutex<Vec<TcpStream>>>,
+    /// Bytes relayed in `Pass` mode: device → server, server → device (what the radio carries).
+    counted: Arc<[AtomicU64; 2]>,
 }
 
 impl FaultProxy {
@@ -43,7 +45,8 @@ impl FaultProxy {
         let fault = Arc::new(Mutex::new(Fault::Pass));
         let stop = Arc::new(AtomicBool::new(false));
         let open = Arc::new(Mutex::new(Vec::<TcpStream>::new()));
-        let (f, s, o) = (fault.clone(), stop.clone(), open.clone());
+        let counted: Arc<[AtomicU64; 2]> = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+        let (f, s, o, n) = (fault.clone(), stop.clone(), open.clone(), counted.clone());
         std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
@@ -52,8 +55,8 @@ impl FaultProxy {
                             o.lock().unwrap_or_else(|p| p.into_inner()).push(c);
                         }
                         let mode = *f.lock().unwrap_or_else(|p| p.into_inner());
-                        let s = s.clone();
-                        std::thread::spawn(move || handle(client, upstream, mode, &s));
+                        let (s, n) = (s.clone(), n.clone());
+                        std::thread::spawn(move || handle(client, upstream, mode, &s, &n));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -64,7 +67,16 @@ impl FaultProxy {
             fault,
             stop,
             open,
+            counted,
         }
+    }
+
+    /// Bytes relayed so far (device → server, server → device), headers included.
+    pub fn bytes(&self) -> (u64, u64) {
+        (
+            self.counted[0].load(Ordering::Relaxed),
+            self.counted[1].load(Ordering::Relaxed),
+        )
     }
 
     pub fn url(&self) -> String {
@@ -91,7 +103,13 @@ impl Drop for FaultProxy {
     }
 }
 
-fn handle(mut client: TcpStream, upstream: SocketAddr, mode: Fault, stop: &AtomicBool) {
+fn handle(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    mode: Fault,
+    stop: &AtomicBool,
+    counted: &Arc<[AtomicU64; 2]>,
+) {
     let _ = client.set_nonblocking(false);
     match mode {
         Fault::Drop => {
@@ -140,13 +158,16 @@ fn handle(mut client: TcpStream, upstream: SocketAddr, mode: Fault, stop: &Atomi
             let (Ok(mut c_read), Ok(mut s_write)) = (client.try_clone(), server.try_clone()) else {
                 return;
             };
+            let up = counted.clone();
             std::thread::spawn(move || {
-                let _ = std::io::copy(&mut c_read, &mut s_write);
+                let n = std::io::copy(&mut c_read, &mut s_write).unwrap_or(0);
+                up[0].fetch_add(n, Ordering::Relaxed);
                 let _ = s_write.shutdown(Shutdown::Write);
             });
             let mut server = server;
             if mode == Fault::Pass {
-                let _ = std::io::copy(&mut server, &mut client);
+                let n = std::io::copy(&mut server, &mut client).unwrap_or(0);
+                counted[1].fetch_add(n, Ordering::Relaxed);
             } else {
                 relay_head_and_a_little(&mut server, &mut client);
             }

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: the real server on a loopback port, and core instances with
 //! their own data directories — no mocks of our own parts.
 
+pub mod class_year;
 pub mod fault_proxy;
 pub mod push_receiver;
 

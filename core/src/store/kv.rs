@@ -10,6 +10,8 @@ use crate::store::seal::Sealer;
 pub const SESSION: &str = "session";
 pub const CURSOR: &str = "cursor";
 pub const DIRECTORY: &str = "directory";
+/// Which copy of the server's change log the cursor counts in.
+pub const LOG_ID: &str = "log_id";
 
 /// Reads and opens a JSON value; a value that no longer parses counts as absent.
 pub fn get<T: DeserializeOwned>(
@@ -55,5 +57,12 @@ pub fn put_raw(conn: &Connection, key: &str, value: &[u8]) -> Result<(), CoreErr
         (key, value),
     )
     .ctx("writing a setting")?;
+    Ok(())
+}
+
+/// Removes a value; absent is fine.
+pub fn delete(conn: &Connection, key: &str) -> Result<(), CoreError> {
+    conn.execute("DELETE FROM kv WHERE key = ?1", [key])
+        .ctx("removing a setting")?;
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod messages;
 pub mod migrations;
 pub mod outbox;
 pub mod posts;
+pub mod resync;
 pub mod seal;
 
 use std::path::{Path, PathBuf};

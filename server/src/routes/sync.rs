@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::db::school_facts;
+use crate::db::{school_facts, Db};
 use crate::directory;
 use crate::error::ServerError;
 use crate::json::ApiJson;
@@ -291,6 +291,7 @@ pub async fn pull(
     let facts = school_facts(&state.db, &caller.school_id).await?;
     let since =
         i64::try_from(q.since).map_err(|_| ServerError::field("since", "cursor out of range"))?;
+    let log_id = check_cursor(&state.db, since, q.log_id.as_deref()).await?;
     let rows = sqlx::query(
         "SELECT seq, kind, payload FROM changes WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
@@ -359,8 +360,27 @@ pub async fn pull(
         changes,
         cursor,
         has_more,
+        log_id,
         directory,
     }))
+}
+
+/// Refuses a cursor from another copy of the change log (a server rebuilt or restored from a
+/// backup): pulling on from it would skip or misread changes. Returns this log's id.
+async fn check_cursor(db: &Db, since: i64, log_id: Option<&str>) -> Result<String, ServerError> {
+    let row = sqlx::query(
+        "SELECT (SELECT log_id FROM change_log_identity WHERE id = 1) AS log_id, \
+                (SELECT MAX(seq) FROM changes) AS head",
+    )
+    .fetch_one(db)
+    .await?;
+    let ours: String = row.try_get("log_id")?;
+    let head: Option<i64> = row.try_get("head")?;
+    if log_id.is_some_and(|theirs| theirs != ours) || since > head.unwrap_or(0) {
+        tracing::info!(since, "refused a stale cursor");
+        return Err(ServerError::StaleCursor);
+    }
+    Ok(ours)
 }
 
 /// Whether `user` may see `change`, by the shared rules.
