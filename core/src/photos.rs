@@ -318,7 +318,12 @@ impl Homeroom {
         let pending = media::pending_uploads(&self.store.conn())?;
         for up in pending {
             match self.upload_one(session, &up) {
-                Ok(resumed_from) => outcome.uploads.push((up.sha256, resumed_from, up.size)),
+                Ok(resumed_from) => {
+                    if up.sealed {
+                        self.adopt_into_cache(&up.sha256, &up.path)?;
+                    }
+                    outcome.uploads.push((up.sha256, resumed_from, up.size));
+                }
                 Err(e) if e.is_transient() => return Err(e),
                 Err(e @ CoreError::Server { status, .. }) if status != 401 => {
                     tracing::warn!(error = %e, "the server refused an upload; giving it up");
@@ -421,6 +426,29 @@ impl Homeroom {
 
     fn cache_path(&self, sha: &str) -> PathBuf {
         self.media_dir.join("cache").join(format!("{sha}.sealed"))
+    }
+
+    /// Moves an uploaded sealed attachment made here into the sealed cache (the same sealing
+    /// place), so the cache's byte budget governs it like any download (REQ-MSG-1).
+    fn adopt_into_cache(&self, sha: &str, sealed_path: &str) -> Result<(), CoreError> {
+        let io = |e: std::io::Error| CoreError::Io(format!("cannot cache a sent attachment: {e}"));
+        let path = self.cache_path(sha);
+        let bytes = match std::fs::metadata(sealed_path) {
+            Ok(m) => m.len(),
+            // Adopted before (the same file attached twice): nothing to move.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(e)),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        std::fs::rename(sealed_path, &path).map_err(io)?;
+        let conn = self.store.conn();
+        media::touch_cached(&conn, sha, bytes)?;
+        for old in media::over_budget(&conn, self.photos.cache_budget)? {
+            self.drop_cached(&conn, &old)?;
+        }
+        Ok(())
     }
 
     fn drop_cached(&self, conn: &Connection, sha: &str) -> Result<(), CoreError> {

@@ -124,6 +124,13 @@ fn a_parents_photo_and_pdf_reach_the_teacher_byte_for_byte() {
     assert_eq!(out.sent, 1);
     assert_eq!(out.uploads.len(), 2, "both uploaded before the message");
     assert!(out.refused.is_empty(), "{:?}", out.refused);
+    // Once uploaded, the sender's sealed copies join the LRU cache (its byte budget applies).
+    assert!(pa1.photo_cached(&p.sha256) && pa1.photo_cached(&f.sha256));
+    assert_eq!(
+        pa1.attachment_bytes(&sent.record.id.to_string(), &p.sha256)
+            .expect("own attachment, from the cache"),
+        own_photo
+    );
 
     let ta = signed_in(&server.url(), &tmp.path().join("tA"), "tA");
     ta.sync().expect("teacher syncs");
