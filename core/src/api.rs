@@ -7,6 +7,7 @@ use homeroom_protocol::consent::ConsentRecord;
 use homeroom_protocol::posts::{MediaStatus, StartUpload};
 use homeroom_protocol::wire::{
     ApiError, PullQuery, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse,
+    ACCOUNT_REMOVED,
 };
 use homeroom_protocol::wire::{ParentCode, RedeemParentCode};
 use reqwest::{Client, RequestBuilder};
@@ -64,12 +65,27 @@ impl Api {
         &self,
         req: &RedeemParentCode,
     ) -> Result<SignInResponse, CoreError> {
-        send(
+        let (status, retry_after, body) = exchange(
             self.http
                 .post(format!("{}/v1/parent-codes/redeem", self.base))
                 .json(req),
         )
-        .await
+        .await?;
+        // 202: a third parent's account exists but waits for the admin (REQ-ACC-3): no session,
+        // and the server's words say so.
+        if status == reqwest::StatusCode::ACCEPTED {
+            let pending: homeroom_protocol::invites::JoinPending =
+                serde_json::from_slice(&body).map_err(|e| CoreError::Protocol(e.to_string()))?;
+            return Err(CoreError::Server {
+                status: status.as_u16(),
+                detail: pending.message,
+                retry_after: None,
+            });
+        }
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| CoreError::Protocol(e.to_string()));
+        }
+        Err(server_error(status, retry_after, &body))
     }
 
     #[tracing::instrument(skip_all)]
@@ -292,9 +308,15 @@ async fn exchange(
 
 /// An error answer as a typed error with the server's words.
 fn server_error(status: reqwest::StatusCode, retry_after: Option<u64>, body: &[u8]) -> CoreError {
-    let detail = serde_json::from_slice::<ApiError>(body)
+    let answer = serde_json::from_slice::<ApiError>(body).ok();
+    if status == reqwest::StatusCode::UNAUTHORIZED
+        && answer.as_ref().is_some_and(|e| e.error == ACCOUNT_REMOVED)
+    {
+        return CoreError::RemovedFromSchool;
+    }
+    let detail = answer
         .map(|e| e.message)
-        .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_owned());
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
     CoreError::Server {
         status: status.as_u16(),
         detail,

@@ -9,6 +9,11 @@ pub enum CoreError {
     InvalidCredentials,
     #[error("sign in first")]
     NotSignedIn,
+    /// The school's leaders removed this person (REQ-MSG-5): the device has wiped their data.
+    #[error(
+        "this account was removed from the school; its data has been removed from this device"
+    )]
+    RemovedFromSchool,
     #[error("not allowed: {0}")]
     NotAllowed(#[from] Denied),
     #[error("{field}: {reason}")]

@@ -331,6 +331,12 @@ impl Homeroom {
                 tracing::warn!("sign-out did not reach the server; the local data is wiped anyway");
             }
         }
+        self.wipe_local()
+    }
+
+    /// Deletes everything this device holds for the signed-in person: cache, outbox, session
+    /// and prepared photos (sign-out, REQ-PRV-3; removal from the school, REQ-MSG-5).
+    fn wipe_local(&self) -> Result<(), CoreError> {
         let r = self.store.wipe();
         self.forget_memo();
         r?;
@@ -569,6 +575,10 @@ impl Homeroom {
         self.store.note_error_in(&result);
         if let Err(CoreError::Server { status: 401, .. }) = result {
             return Err(CoreError::NotSignedIn);
+        }
+        if let Err(CoreError::RemovedFromSchool) = result {
+            // REQ-MSG-5: removed from the school, the person keeps nothing of it on this device.
+            self.wipe_local()?;
         }
         result.map(|()| outcome)
     }
@@ -904,5 +914,6 @@ fn empty_directory(me: &Me) -> Directory {
         working_hours: Default::default(),
         lock_screen: Default::default(),
         consent: Default::default(),
+        time_zone: None,
     }
 }

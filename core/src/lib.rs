@@ -12,6 +12,7 @@ pub mod live;
 pub mod media;
 pub mod messaging;
 pub mod photos;
+pub mod reports;
 pub mod store;
 pub mod views;
 

@@ -147,7 +147,9 @@ fn connection(
             // One sync covers every change announced so far.
             match core.sync() {
                 Ok(_) => {}
-                Err(CoreError::NotSignedIn) => return Ended::Dropped(CoreError::NotSignedIn),
+                Err(CoreError::NotSignedIn | CoreError::RemovedFromSchool) => {
+                    return Ended::Dropped(CoreError::NotSignedIn)
+                }
                 Err(e) => {
                     tracing::debug!(error = %e, "live sync failed; the outbox keeps everything")
                 }

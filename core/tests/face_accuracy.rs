@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use homeroom_core::consent::{iou, CenterFace, FaceBox, FaceDetector};
+mod support;
+
+use homeroom_core::consent::{iou, CenterFace, FaceDetector};
 use homeroom_core::media::{decode_oriented, Limits, OrientedImage};
+use support::dlib::{labelled, labelled_set, matches};
 
 /// Decode at full size: the dlib photos are about 500 px, far below this.
 const MAX_EDGE: u32 = 8192;
@@ -49,102 +52,38 @@ fn load(path: &Path) -> OrientedImage {
         .unwrap_or_else(|e| panic!("decoding {}: {e}", path.display()))
 }
 
-/// The value of `name='...'` (or "...") inside one XML tag.
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let at = tag.find(&format!(" {name}="))? + name.len() + 2;
-    let quote = tag[at..].chars().next()?;
-    let rest = &tag[at + 1..];
-    Some(rest[..rest.find(quote)?].to_string())
-}
-
-/// `(file, boxes)` per `<image>` of a dlib imglab XML file; a tiny reader for this one known format.
-fn labelled(xml: &str) -> Vec<(String, Vec<FaceBox>)> {
-    let mut out: Vec<(String, Vec<FaceBox>)> = Vec::new();
-    for tag in xml.split('<').map(|t| t.split('>').next().unwrap_or("")) {
-        if tag.starts_with("image ") {
-            out.push((attr(tag, "file").expect("image without file"), Vec::new()));
-        } else if tag.starts_with("box ") {
-            let num = |n: &str| -> f32 {
-                attr(tag, n)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or_else(|| panic!("box without {n}: {tag}"))
-            };
-            assert!(
-                attr(tag, "ignore").is_none(),
-                "ignore boxes are not expected: {tag}"
-            );
-            let b = FaceBox {
-                x: num("left"),
-                y: num("top"),
-                w: num("width"),
-                h: num("height"),
-                score: 1.0,
-            };
-            out.last_mut().expect("box outside an image").1.push(b);
-        }
-    }
-    out
-}
-
-/// Greedy matching, best IoU first: (matched truths, unmatched detections).
-fn matches(truth: &[FaceBox], found: &[FaceBox]) -> (usize, usize) {
-    let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
-    for (t, tb) in truth.iter().enumerate() {
-        for (f, fb) in found.iter().enumerate() {
-            let v = iou(tb, fb);
-            if v >= 0.5 {
-                pairs.push((v, t, f));
-            }
-        }
-    }
-    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut t_used, mut f_used) = (vec![false; truth.len()], vec![false; found.len()]);
-    let mut hit = 0;
-    for (_, t, f) in pairs {
-        if !t_used[t] && !f_used[f] {
-            t_used[t] = true;
-            f_used[f] = true;
-            hit += 1;
-        }
-    }
-    (hit, found.len() - hit)
-}
-
 #[test]
 fn finds_every_labelled_dlib_face_at_iou_half_with_at_most_one_false_alarm_con2() {
     let dir = testset().join("dlib-faces");
     let det = detector();
     let (mut faces, mut hits, mut false_alarms) = (0, 0, 0);
-    for xml in ["training.xml", "testing.xml"] {
-        let text = std::fs::read_to_string(dir.join(xml)).expect("reading dlib XML");
-        for (file, truth) in labelled(&text) {
-            let img = load(&dir.join(&file));
-            let started = Instant::now();
-            let found = det.detect(&img).expect("detection");
-            let (hit, fa) = matches(&truth, &found);
-            println!(
-                "{file} {}x{}: {hit}/{} faces, {fa} false alarms, {:?}; scores {:?}",
-                img.width,
-                img.height,
-                truth.len(),
-                started.elapsed(),
-                found
-                    .iter()
-                    .map(|f| (f.score * 100.0).round() / 100.0)
-                    .collect::<Vec<_>>()
-            );
-            if hit < truth.len() {
-                for t in &truth {
-                    let best = found.iter().map(|f| iou(t, f)).fold(0.0f32, f32::max);
-                    if best < 0.5 {
-                        println!("  missed {t:?} (best IoU {best:.2})");
-                    }
+    for (file, truth) in labelled_set(&dir) {
+        let img = load(&dir.join(&file));
+        let started = Instant::now();
+        let found = det.detect(&img).expect("detection");
+        let (hit, fa) = matches(&truth, &found);
+        println!(
+            "{file} {}x{}: {hit}/{} faces, {fa} false alarms, {:?}; scores {:?}",
+            img.width,
+            img.height,
+            truth.len(),
+            started.elapsed(),
+            found
+                .iter()
+                .map(|f| (f.score * 100.0).round() / 100.0)
+                .collect::<Vec<_>>()
+        );
+        if hit < truth.len() {
+            for t in &truth {
+                let best = found.iter().map(|f| iou(t, f)).fold(0.0f32, f32::max);
+                if best < 0.5 {
+                    println!("  missed {t:?} (best IoU {best:.2})");
                 }
             }
-            faces += truth.len();
-            hits += hit;
-            false_alarms += fa;
         }
+        faces += truth.len();
+        hits += hit;
+        false_alarms += fa;
     }
     println!("recall {hits}/{faces}, false alarms {false_alarms}");
     assert_eq!(

@@ -88,11 +88,17 @@ pub enum Action {
     SendEmergency,
     ExportPupil,
     ErasePupil,
+    /// Link a third (or later) parent to a pupil: "special circumstances" (REQ-ACC-3).
+    ApproveParentLink,
+    /// REQ-NOT-1: the school's working hours, which staff default hours follow.
+    SetWorkingHours,
+    /// REQ-PRV-5: the restricted safeguarding record.
+    ReadSafeguarding,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and tooling.
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 43] = [
         Action::ReadPoints,
         Action::AwardPoints,
         Action::UndoAward,
@@ -133,6 +139,9 @@ impl Action {
         Action::SendEmergency,
         Action::ExportPupil,
         Action::ErasePupil,
+        Action::ApproveParentLink,
+        Action::SetWorkingHours,
+        Action::ReadSafeguarding,
     ];
 
     /// The snake_case name used in the access matrix and on the wire.
@@ -178,6 +187,9 @@ impl Action {
             Action::SendEmergency => "send_emergency",
             Action::ExportPupil => "export_pupil",
             Action::ErasePupil => "erase_pupil",
+            Action::ApproveParentLink => "approve_parent_link",
+            Action::SetWorkingHours => "set_working_hours",
+            Action::ReadSafeguarding => "read_safeguarding",
         }
     }
 
@@ -187,7 +199,8 @@ impl Action {
         match self {
             ReadStory | PostStory | CommentStory | LikeStory | Announce | AddPupil
             | RemovePupil => TargetKind::Class,
-            PostSchoolStory | ReadSchoolStory | EnrolDevice | SendEmergency => TargetKind::School,
+            PostSchoolStory | ReadSchoolStory | EnrolDevice | SendEmergency | SetWorkingHours
+            | ReadSafeguarding => TargetKind::School,
             Message | ReadThreads | ReportMessage | WarnParent | RemoveParent | ReadQuietHours
             | SetQuietHours => TargetKind::User,
             _ => TargetKind::Pupil,
@@ -467,6 +480,8 @@ impl<'f> Ctx<'f> {
             IssueParentCode => owner,
             // Erasure is for a pupil who has left (REQ-PRV-4), and for the admin alone.
             ErasePupil => self.who.role == Role::Admin && pupil.class_id.is_none(),
+            // A third parent needs the admin (REQ-ACC-3), and a pupil still in a class.
+            ApproveParentLink => self.who.role == Role::Admin && class.is_some(),
             _ => false,
         };
         if allowed {
@@ -501,7 +516,12 @@ impl<'f> Ctx<'f> {
         use Action::*;
         match action {
             ReadSchoolStory => self.is_school_member(),
-            PostSchoolStory | EnrolDevice | SendEmergency => self.who.role == Role::Admin,
+            // REQ-NOT-4: only the admin breaks quiet hours; REQ-NOT-1: and sets the school's hours.
+            PostSchoolStory | EnrolDevice | SendEmergency | SetWorkingHours => {
+                self.who.role == Role::Admin
+            }
+            // REQ-PRV-5: the safeguarding record is for leaders only.
+            ReadSafeguarding => self.is_leadership(),
             _ => false,
         }
     }

@@ -7,11 +7,14 @@ pub mod codes;
 pub mod consent;
 pub mod devices;
 pub mod fixture;
+pub mod invites;
 pub mod membership;
 pub mod messaging;
 pub mod notify;
 pub mod posts;
+pub mod reports;
 pub mod retention;
+pub mod safeguarding;
 pub mod skills;
 pub mod wire;
 

@@ -35,6 +35,16 @@ pub struct RemovedPupil {
     pub parents_removed: Vec<String>,
 }
 
+/// `POST /v1/users/{id}/school-removal`: what removing a parent from the school ended
+/// (REQ-MSG-5): their links to pupils and their sessions; their devices purge on the next sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedParent {
+    pub parent_id: String,
+    /// Pupils the parent is no longer linked to.
+    pub pupils_unlinked: Vec<String>,
+    pub sessions_ended: u64,
+}
+
 /// One parent of an exported pupil, as the school holds them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedParent {
@@ -61,6 +71,9 @@ pub struct ErasedPupil {
     pub pupil_id: String,
     pub awards_deleted: u64,
     pub parent_links_deleted: u64,
+    /// Messages of parents the erasure left with no child at the school.
+    #[serde(default)]
+    pub messages_deleted: u64,
 }
 
 /// One admin or leader action, as `GET /v1/audit` lists it (newest first).

@@ -1,13 +1,14 @@
 //! Messaging rules both ends share: thread ids, message shape, people's notification settings and
 //! the notification events a message or announcement makes (REQ-MSG-1..4, NOT-1..3).
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::notify::{
     EventKind, EventPreview, LockScreenPreview, NotifyError, NotifyEvent, NotifySchedule,
-    ParentHours, SenderKind, StaffHours,
+    ParentHours, SenderKind, StaffHours, WorkingHours,
 };
 use crate::wire::{AnnouncementRecord, MessageRecord};
 
@@ -57,8 +58,14 @@ pub enum PersonHours {
 impl PersonHours {
     /// The defaults of REQ-NOT-1 (staff: 17:00–08:00 and weekends) or REQ-NOT-3 (parents: none).
     pub fn default_for(is_staff: bool, time_zone: Tz) -> Self {
+        Self::default_in(&WorkingHours::default(), is_staff, time_zone)
+    }
+
+    /// The defaults in a school with these working hours: staff are quiet whenever it is closed
+    /// (REQ-NOT-1), parents have no quiet hours until they set some (REQ-NOT-3).
+    pub fn default_in(school: &WorkingHours, is_staff: bool, time_zone: Tz) -> Self {
         if is_staff {
-            PersonHours::Staff(StaffHours::new(time_zone))
+            PersonHours::Staff(StaffHours::following(school, time_zone))
         } else {
             PersonHours::Parent(ParentHours {
                 time_zone,
@@ -130,6 +137,44 @@ pub fn announcement_event(a: &AnnouncementRecord, sender_name: &str) -> NotifyEv
         preview: EventPreview {
             sender_name: sender_name.to_owned(),
             text: a.body.clone(),
+            child_name: None,
+        },
+    }
+}
+
+/// `POST /v1/emergencies`: the admin's school-wide emergency announcement (REQ-NOT-4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyRequest {
+    /// Chosen by the sender, so a retried request is not a second emergency.
+    pub emergency_id: Uuid,
+    pub body: String,
+}
+
+/// An emergency as recorded, and how many people it was sent to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyRecord {
+    pub id: Uuid,
+    pub sent_by: String,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+    /// Parents and staff of the school it was planned for.
+    pub recipients: u32,
+}
+
+/// The notification event of an admin's school-wide emergency: the one event that breaks
+/// quiet hours, marked as such (REQ-NOT-4).
+pub fn emergency_event(e: &EmergencyRecord, sender_name: &str) -> NotifyEvent {
+    NotifyEvent {
+        id: e.id,
+        at: e.sent_at,
+        kind: EventKind::Emergency {
+            issued_by_admin: true,
+            school_wide: true,
+        },
+        preview: EventPreview {
+            sender_name: sender_name.to_owned(),
+            text: e.body.clone(),
             child_name: None,
         },
     }

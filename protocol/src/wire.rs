@@ -353,6 +353,10 @@ pub struct Directory {
     /// parents: REQ-CON-1, CON-5). A change gives a new directory version, so devices refetch.
     #[serde(default)]
     pub consent: std::collections::BTreeMap<String, crate::consent::ConsentRecord>,
+    /// The school's IANA time zone: report periods ("today", "this week") are the school's
+    /// (REQ-PTS-4), so a parent abroad sees the numbers the teacher sees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// A class as the apps show it.
@@ -382,6 +386,10 @@ pub struct SkillInfo {
     pub kind: SkillKind,
     pub category: String,
 }
+
+/// The error code of the 401 a person removed from the school gets: their devices purge the
+/// school's data on seeing it (REQ-MSG-5).
+pub const ACCOUNT_REMOVED: &str = "account_removed";
 
 /// Every error body the server sends: a stable code, words for people, and the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -142,3 +142,24 @@ fn action_names_round_trip() {
     }
     assert!("fly".parse::<Action>().is_err());
 }
+
+#[test]
+fn only_the_admin_approves_a_third_parent_for_a_pupil_still_in_a_class() {
+    // REQ-ACC-3: "special circumstances" are the admin's call; a pupil who left has none.
+    let facts = fixture::facts();
+    let approve = |who: &str, pupil: &str| {
+        can(
+            &facts,
+            Some(who),
+            Action::ApproveParentLink,
+            &Target::Pupil(pupil),
+        )
+        .is_ok()
+    };
+    assert!(approve("H", "a1"));
+    assert!(approve("H", "b1"));
+    for who in ["L", "tA", "sA", "tB", "pa1", "a1", "X"] {
+        assert!(!approve(who, "a1"), "{who}");
+    }
+    assert!(!approve("H", "a3"), "a3 has left");
+}

@@ -598,15 +598,7 @@ fn plan_all_gives_each_parent_the_lock_screen_text_they_chose() {
 #[test]
 fn hours_that_are_always_quiet_are_rejected() {
     let mut hours = staff_hours(Europe::London);
-    hours.quiet.whole_days = vec![
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
+    hours.quiet.whole_days = homeroom_protocol::notify::hours::ALL_DAYS.to_vec();
     assert_eq!(
         NotifySchedule::for_staff(&hours),
         Err(NotifyError::AlwaysQuiet)

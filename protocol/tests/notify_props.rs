@@ -32,15 +32,7 @@ const ZONES: [Tz; 16] = [
     chrono_tz::Africa::Cairo,
 ];
 
-const WEEK: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
+use homeroom_protocol::notify::hours::ALL_DAYS as WEEK;
 
 const START_2026: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const END_2028: i64 = 1_861_920_000; // 2029-01-01T00:00:00Z

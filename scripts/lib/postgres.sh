@@ -32,9 +32,12 @@ start_test_postgres() {
   log "postgres: throwaway cluster on 127.0.0.1:$port ($PG_TMP)"
   as_postgres "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null \
     || { log "postgres: initdb failed"; return 1; }
-  # Durability is pointless for a cluster deleted at exit; speed is not.
+  # Durability is pointless for a cluster deleted at exit; speed is not. Benchmarks set
+  # PG_DURABLE=1 to measure with PostgreSQL's default (durable) commit settings.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && durability=""
   as_postgres "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" -w -o \
-    "-c listen_addresses=127.0.0.1 -p $port -k $PG_TMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    "-c listen_addresses=127.0.0.1 -p $port -k $PG_TMP $durability -c max_connections=400" \
     start >/dev/null || { log "postgres: the cluster did not start (log: $PG_TMP/log)"; return 1; }
   export HOMEROOM_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }

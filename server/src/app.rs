@@ -28,6 +28,12 @@ pub struct AppState {
     pub live: std::sync::Arc<crate::live::LiveHub>,
     /// Where "now" comes from: messages are stamped and pushes planned with it (REQ-NOT-2).
     pub clock: crate::clock::SharedClock,
+    /// Carries invitation emails (REQ-ACC-2); `None` when no SMTP server is configured.
+    pub mailer: Option<std::sync::Arc<dyn crate::mail::Mailer>>,
+    /// Wakes the push dispatcher at once (an admin's emergency cannot wait for its tick: REQ-NOT-4).
+    pub push_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// The instance's group-committing writer for pushes (issue 5 load target).
+    pub writer: std::sync::Arc<crate::writer::Writer>,
 }
 
 impl AppState {
@@ -48,6 +54,9 @@ impl AppState {
             media_dir: data_dir.join("media"),
             live: Default::default(),
             clock,
+            mailer: None,
+            push_wake: Default::default(),
+            writer: Default::default(),
         }
     }
 }
@@ -60,6 +69,8 @@ pub struct Config {
     /// A `postgres://` URL to keep the school's data in PostgreSQL instead of embedded SQLite.
     pub database_url: Option<String>,
     pub seed_fixture: bool,
+    /// Where invitation emails go out (REQ-ACC-2); without it invitations answer 503.
+    pub smtp: Option<crate::mail::smtp::SmtpConfig>,
 }
 
 /// The API's OpenAPI 3 document, kept true by `server/tests/openapi.rs`.
@@ -91,12 +102,24 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
     ("DELETE", "/v1/pupils/{id}"),
     ("GET", "/v1/pupils/{id}/export"),
+    ("GET", "/v1/pupils/{id}/report"),
+    ("GET", "/v1/pupils/{id}/report-shares"),
+    ("POST", "/v1/pupils/{id}/report-shares"),
     ("GET", "/v1/audit"),
     ("GET", "/v1/events"),
     ("DELETE", "/v1/sessions/current"),
     ("POST", "/v1/devices"),
     ("GET", "/v1/devices"),
     ("DELETE", "/v1/devices/{id}"),
+    ("POST", "/v1/pupils/{id}/parent-invitations"),
+    ("GET", "/v1/parent-requests"),
+    ("POST", "/v1/parent-requests/{id}/approve"),
+    ("POST", "/v1/parent-requests/{id}/decline"),
+    ("POST", "/v1/emergencies"),
+    ("POST", "/v1/users/{id}/school-removal"),
+    ("GET", "/v1/school/working-hours"),
+    ("PUT", "/v1/school/working-hours"),
+    ("GET", "/v1/safeguarding"),
 ];
 
 /// The `/v1` API.
@@ -157,6 +180,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/pupils/{id}", delete(routes::pupils::erase))
         .route("/v1/pupils/{id}/export", get(routes::pupils::export))
+        .route("/v1/pupils/{id}/report", get(routes::reports::report))
+        .route(
+            "/v1/pupils/{id}/report-shares",
+            get(routes::reports::shared).post(routes::reports::share),
+        )
         .route("/v1/audit", get(audit::list))
         .route("/v1/events", get(crate::live::events))
         .route("/v1/sessions/current", delete(routes::session::sign_out))
@@ -165,6 +193,29 @@ pub fn router(state: AppState) -> Router {
             post(routes::devices::enrol).get(routes::devices::list),
         )
         .route("/v1/devices/{id}", delete(routes::devices::revoke))
+        .route(
+            "/v1/pupils/{id}/parent-invitations",
+            post(routes::invitations::send),
+        )
+        .route("/v1/parent-requests", get(routes::parent_requests::list))
+        .route(
+            "/v1/parent-requests/{id}/approve",
+            post(routes::parent_requests::approve),
+        )
+        .route(
+            "/v1/parent-requests/{id}/decline",
+            post(routes::parent_requests::decline),
+        )
+        .route("/v1/emergencies", post(routes::emergencies::send))
+        .route(
+            "/v1/users/{id}/school-removal",
+            post(routes::parents::remove_from_school),
+        )
+        .route(
+            "/v1/school/working-hours",
+            get(routes::school_hours::read).put(routes::school_hours::write),
+        )
+        .route("/v1/safeguarding", get(routes::safeguarding::list))
         .fallback(|| async { ServerError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
@@ -180,12 +231,18 @@ pub struct Bound {
     app: Router,
     db: Db,
     live: std::sync::Arc<crate::live::LiveHub>,
+    push_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Bound {
     /// The database, for background jobs started beside the server.
     pub fn db(&self) -> Db {
         self.db.clone()
+    }
+
+    /// What handlers notify when a push must go out now; give it to the push dispatcher.
+    pub fn push_wake(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.push_wake.clone()
     }
 
     /// Serves until the future `shutdown` resolves.
@@ -230,15 +287,22 @@ pub async fn bind_with_clock(
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Internal(format!("local addr: {e}")))?;
-    let state = AppState::with_clock(db.clone(), &config.data_dir, clock);
+    let mut state = AppState::with_clock(db.clone(), &config.data_dir, clock);
+    if let Some(smtp) = &config.smtp {
+        let mailer = crate::mail::smtp::SmtpMailer::new(smtp)
+            .map_err(|e| ServerError::Internal(format!("SMTP configuration: {e}")))?;
+        state.mailer = Some(std::sync::Arc::new(mailer));
+    }
     // Other instances' changes reach this one's live streams (PostgreSQL only; detached).
     let _relay = crate::live::spawn_pg_relay(&db, state.live.clone());
     let live = state.live.clone();
+    let push_wake = state.push_wake.clone();
     Ok(Bound {
         addr,
         listener,
         app: router(state),
         db,
         live,
+        push_wake,
     })
 }

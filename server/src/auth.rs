@@ -111,13 +111,20 @@ impl FromRequestParts<AppState> for Caller {
         let session = secret_hash(token);
         // Looked up by hash: the comparison is an index lookup on a digest, not on the secret.
         let row = sqlx::query(
-            "SELECT u.id, u.school_id, u.role, s.expires_at FROM sessions s
-             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.revoked = 0",
+            "SELECT u.id, u.school_id, u.role, u.removed_at, s.expires_at, s.revoked FROM sessions s
+             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(&session)
         .fetch_optional(&state.db)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
+        // REQ-MSG-5: a removed parent's devices learn why, so they purge what they hold.
+        if row.try_get::<Option<String>, _>("removed_at")?.is_some() {
+            return Err(ServerError::AccountRemoved);
+        }
+        if row.try_get::<i64, _>("revoked")? != 0 {
+            return Err(ServerError::Unauthenticated);
+        }
         let expires: String = row.try_get("expires_at")?;
         let expired = DateTime::parse_from_rfc3339(&expires)
             .map(|t| t.with_timezone(&Utc) <= Utc::now())

@@ -79,27 +79,7 @@ pub async fn for_caller(
             name: row.try_get("name")?,
             show_points_to_parents: row.try_get::<i64, _>("show_points_to_parents")? != 0,
         });
-        for s in sqlx::query(
-            "SELECT id, name, icon, weight, kind, category FROM skills WHERE class_id = $1 ORDER BY weight DESC, id",
-        )
-        .bind(*c)
-        .fetch_all(pool)
-        .await?
-        {
-            skills.push(SkillInfo {
-                id: s.try_get("id")?,
-                class_id: (*c).clone(),
-                name: s.try_get("name")?,
-                icon: s.try_get("icon")?,
-                weight: s.try_get::<i64, _>("weight")? as i32,
-                kind: if s.try_get::<&str, _>("kind")? == "needs_work" {
-                    SkillKind::NeedsWork
-                } else {
-                    SkillKind::Positive
-                },
-                category: s.try_get("category")?,
-            });
-        }
+        skills.extend(class_skills(pool, c).await?);
     }
     let mut pupils = Vec::new();
     for p in &pupil_ids {
@@ -135,8 +115,11 @@ pub async fn for_caller(
         })
         .cloned()
         .collect();
+    let settings =
+        crate::push::schedule::settings_for(pool, facts, &caller.school_id, &hour_ids).await?;
+    let working_hours =
+        crate::push::schedule::school_working_hours(pool, &caller.school_id).await?;
     let tz = crate::push::schedule::school_time_zone(pool, &caller.school_id).await?;
-    let settings = crate::push::schedule::settings_for(pool, facts, tz, &hour_ids).await?;
     let lock_screen = settings
         .get(&caller.user_id)
         .map(|s| s.lock_screen)
@@ -168,9 +151,10 @@ pub async fn for_caller(
         facts: slice,
         people,
         hours,
-        working_hours: Default::default(),
+        working_hours,
         lock_screen,
         consent,
+        time_zone: Some(tz.name().to_owned()),
     };
     let bytes = serde_json::to_vec(&dir).map_err(|e| ServerError::Internal(e.to_string()))?;
     dir.version = digest(&SHA256, &bytes)
@@ -180,4 +164,31 @@ pub async fn for_caller(
         .map(|b| format!("{b:02x}"))
         .collect();
     Ok(dir)
+}
+
+/// A class's skills (REQ-PTS-1), biggest weight first.
+pub(crate) async fn class_skills(pool: &Db, class_id: &str) -> Result<Vec<SkillInfo>, ServerError> {
+    let mut skills = Vec::new();
+    for s in sqlx::query(
+        "SELECT id, name, icon, weight, kind, category FROM skills WHERE class_id = $1 ORDER BY weight DESC, id",
+    )
+    .bind(class_id)
+    .fetch_all(pool)
+    .await?
+    {
+        skills.push(SkillInfo {
+            id: s.try_get("id")?,
+            class_id: class_id.to_owned(),
+            name: s.try_get("name")?,
+            icon: s.try_get("icon")?,
+            weight: s.try_get::<i64, _>("weight")? as i32,
+            kind: if s.try_get::<&str, _>("kind")? == "needs_work" {
+                SkillKind::NeedsWork
+            } else {
+                SkillKind::Positive
+            },
+            category: s.try_get("category")?,
+        });
+    }
+    Ok(skills)
 }

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use homeroom_protocol::wire::ApiError;
+use homeroom_protocol::wire::{ApiError, ACCOUNT_REMOVED};
 
 /// A request that failed, with the status and the words the client gets.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +19,8 @@ pub enum ServerError {
     Unauthenticated,
     #[error("email, password or code is wrong")]
     InvalidCredentials,
+    #[error("this account was removed from the school")]
+    AccountRemoved,
     #[error("{0}")]
     Forbidden(String),
     #[error("staff sign in only on a device the school has enrolled: ask the school's admin to enrol this one")]
@@ -32,6 +34,14 @@ pub enum ServerError {
     StaleCursor,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("this account's request to join awaits the school's approval: you can sign in once the school's admin approves it")]
+    AwaitingApproval,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("email is not set up on this server: give the family the parent code another way, or ask the school's admin to configure SMTP")]
+    MailNotConfigured,
+    #[error("the invitation email could not be sent ({0}); no new code was issued and any earlier code still works: try again later")]
+    MailNotSent(String),
     #[error("storage failed")]
     Db(#[from] sqlx::Error),
     #[error("internal error")]
@@ -53,11 +63,18 @@ impl ServerError {
             ServerError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ServerError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ServerError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ServerError::AccountRemoved => (StatusCode::UNAUTHORIZED, ACCOUNT_REMOVED),
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::DeviceNotEnrolled => (StatusCode::FORBIDDEN, "device_not_enrolled"),
             ServerError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::StaleCursor => (StatusCode::CONFLICT, "stale_cursor"),
             ServerError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ServerError::AwaitingApproval => (StatusCode::FORBIDDEN, "awaiting_approval"),
+            ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServerError::MailNotConfigured => {
+                (StatusCode::SERVICE_UNAVAILABLE, "mail_not_configured")
+            }
+            ServerError::MailNotSent(_) => (StatusCode::BAD_GATEWAY, "mail_not_sent"),
             ServerError::Db(_) | ServerError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

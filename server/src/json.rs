@@ -45,3 +45,32 @@ fn rejection_to_error(rejection: JsonRejection) -> ServerError {
         field: None,
     }
 }
+
+/// Like `axum::extract::Query`, but a query string that does not fit (a negative or huge
+/// cursor, a word for a number) is a JSON 400 naming the problem, like every other error.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => Err(ServerError::BadRequest {
+                // serde's words name the parameter and what was wrong with it.
+                message: format!(
+                    "the query string does not match the API: {}",
+                    rejection.body_text()
+                ),
+                field: None,
+            }),
+        }
+    }
+}

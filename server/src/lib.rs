@@ -14,12 +14,15 @@ pub mod export;
 pub mod json;
 pub mod limits;
 pub mod live;
+pub mod mail;
 pub mod messaging;
 pub mod posts;
 pub mod push;
 pub mod removal;
 pub mod retention;
 pub mod routes;
+pub mod safeguarding;
 pub mod seed;
+pub mod writer;
 
 pub use app::{bind, bind_with_clock, Config};

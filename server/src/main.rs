@@ -1,4 +1,5 @@
-//! `homeroom-server --data-dir DIR [--database-url postgres://…] [--listen 127.0.0.1:8080] [--seed-fixture]`
+//! `homeroom-server --data-dir DIR [--database-url postgres://…] [--listen 127.0.0.1:8080] [--seed-fixture]
+//! [--smtp-host H --smtp-from ADDR [--smtp-port N] [--smtp-tls starttls|tls|none] [--smtp-username U]]`
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -23,6 +24,50 @@ struct Args {
     /// Seed the fixture school (known passwords: tests and demos only).
     #[arg(long)]
     seed_fixture: bool,
+    /// SMTP server for invitation emails (REQ-ACC-2); without it invitations answer 503.
+    #[arg(long, env = "HOMEROOM_SMTP_HOST")]
+    smtp_host: Option<String>,
+    /// SMTP port (default by TLS mode: 25 none, 587 starttls, 465 tls).
+    #[arg(long, env = "HOMEROOM_SMTP_PORT")]
+    smtp_port: Option<u16>,
+    /// Sender address of invitation emails, e.g. homeroom@school.example.
+    #[arg(long, env = "HOMEROOM_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// How the SMTP connection is protected: starttls, tls (implicit) or none (local relay only).
+    #[arg(long, env = "HOMEROOM_SMTP_TLS", default_value = "starttls")]
+    smtp_tls: homeroom_server::mail::smtp::TlsMode,
+    /// SMTP user name; the password comes only from HOMEROOM_SMTP_PASSWORD (not the command line).
+    #[arg(long, env = "HOMEROOM_SMTP_USERNAME")]
+    smtp_username: Option<String>,
+}
+
+/// The SMTP settings from flags and environment, if a host is given.
+fn smtp_config(args: &Args) -> Result<Option<homeroom_server::mail::smtp::SmtpConfig>, String> {
+    use homeroom_server::mail::smtp::{SmtpConfig, TlsMode};
+    let Some(host) = args.smtp_host.as_deref().filter(|h| !h.is_empty()) else {
+        return Ok(None);
+    };
+    let from = args
+        .smtp_from
+        .as_deref()
+        .filter(|f| !f.is_empty())
+        .ok_or("--smtp-host needs --smtp-from (HOMEROOM_SMTP_FROM) too")?;
+    let port = args.smtp_port.unwrap_or(match args.smtp_tls {
+        TlsMode::None => 25,
+        TlsMode::StartTls => 587,
+        TlsMode::Tls => 465,
+    });
+    let mut config = SmtpConfig::new(host, port, from, args.smtp_tls);
+    config.username = args.smtp_username.clone();
+    config.password = std::env::var("HOMEROOM_SMTP_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    if config.username.is_some() != config.password.is_some() {
+        return Err(
+            "SMTP sign-in needs both HOMEROOM_SMTP_USERNAME and HOMEROOM_SMTP_PASSWORD".into(),
+        );
+    }
+    Ok(Some(config))
 }
 
 fn main() -> ExitCode {
@@ -78,6 +123,13 @@ async fn run() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    let smtp = match smtp_config(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("homeroom-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = homeroom_server::Config {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -86,6 +138,7 @@ async fn run() -> ExitCode {
             .or_else(|| std::env::var("HOMEROOM_DATABASE_URL").ok())
             .filter(|u| !u.is_empty()),
         seed_fixture: args.seed_fixture,
+        smtp,
     };
     let bound = match homeroom_server::bind(&config).await {
         Ok(b) => b,
@@ -113,6 +166,7 @@ async fn run() -> ExitCode {
         senders,
         std::sync::Arc::new(homeroom_server::clock::SystemClock),
         std::time::Duration::from_secs(30),
+        bound.push_wake(),
     );
     match bound.serve(termination()).await {
         Ok(()) => ExitCode::SUCCESS,

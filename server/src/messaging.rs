@@ -158,6 +158,50 @@ pub async fn send_message(
     Ok(WriteOutcome::Accepted)
 }
 
+/// Erases every conversation of `parent_id` — messages, reports, threads and their change-log
+/// entries — when the pupil erasure leaves the parent no child at the school (REQ-PRV-4).
+/// Safeguarding copies are not touched: they are exempt (REQ-PRV-5). Returns messages deleted.
+pub async fn erase_conversations(
+    tx: &mut DbTx<'_>,
+    school_id: &str,
+    parent_id: &str,
+) -> Result<u64, ServerError> {
+    let threads: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM threads WHERE school_id = $1 AND parent_id = $2")
+            .bind(school_id)
+            .bind(parent_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut deleted = 0;
+    for thread in threads {
+        sqlx::query(
+            "DELETE FROM message_reports WHERE message_id IN (SELECT id FROM messages WHERE thread_id = $1)",
+        )
+        .bind(&thread)
+        .execute(&mut **tx)
+        .await?;
+        deleted += sqlx::query("DELETE FROM messages WHERE thread_id = $1")
+            .bind(&thread)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM threads WHERE id = $1")
+            .bind(&thread)
+            .execute(&mut **tx)
+            .await?;
+        // Message and read-state payloads carry the thread id (and the text): the log forgets them.
+        sqlx::query(
+            "DELETE FROM changes WHERE school_id = $1 AND kind IN ('message', 'message_state')
+             AND payload LIKE $2",
+        )
+        .bind(school_id)
+        .bind(format!("%\"thread_id\":\"{thread}\"%"))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(deleted)
+}
+
 /// The parent and staff member of a thread of this school, if it exists.
 async fn thread_pair(
     tx: &mut DbTx<'_>,
@@ -393,8 +437,9 @@ pub fn message_from_row(r: MessageRow) -> Result<MessageRecord, ServerError> {
     })
 }
 
-/// REQ-MSG-5: a recipient reports a message; the report is stored and every leader's
-/// notification is planned at once (held alone, never folded, in their quiet hours).
+/// REQ-MSG-5, PRV-5: a recipient reports a message; the report and its safeguarding copy are
+/// stored and every leader's notification is planned at once (held alone, never folded, in
+/// their quiet hours).
 pub async fn report(
     c: &Ctx<'_>,
     tx: &mut DbTx<'_>,
@@ -432,7 +477,7 @@ pub async fn report(
             "reason: at most 1000 characters",
         ));
     }
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO message_reports (id, school_id, message_id, reporter_id, reason, reported_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
     )
@@ -443,7 +488,20 @@ pub async fn report(
     .bind(reason)
     .bind(stamp(c.now))
     .execute(&mut **tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted > 0 {
+        // REQ-PRV-5: the restricted copy is made with the report, or neither exists.
+        let report = crate::safeguarding::Report {
+            id: report_id,
+            school_id: &c.caller.school_id,
+            reporter_id: me,
+            reason,
+            message: &m,
+            at: c.now,
+        };
+        crate::safeguarding::record(c.db, tx, &report).await?;
+    }
     let leaders: Vec<String> = c
         .facts
         .users

@@ -174,7 +174,7 @@ fn main() {
     let seeding = Instant::now();
     let year = tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(homeroom_e2e::class_year::seed(&year_server.url()));
+        .block_on(homeroom_e2e::class_year::seed(&year_server.url(), 1));
     eprintln!("class year seeded in {:?}: {year:?}", seeding.elapsed());
     let proxy = homeroom_e2e::fault_proxy::FaultProxy::start(year_server.addr);
     let child = env!("CARGO_BIN_EXE_cold-sync");

@@ -158,8 +158,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes the class year into the fixture school on the server at `url` (class A).
-pub async fn seed(url: &str) -> ClassYear {
+/// Writes the class year into the fixture school on the server at `url` (class A). `shrink`
+/// divides the volumes (awards, photos, posts, messages) for quick tests; 1 is the year.
+/// Pupils and parents are never shrunk.
+pub async fn seed(url: &str, shrink: usize) -> ClassYear {
+    let shrink = shrink.max(1);
+    let (awards_n, photos_n, story_n, messages_n) = (
+        AWARDS / shrink,
+        PHOTOS / shrink,
+        STORY_POSTS / shrink,
+        MESSAGES / shrink,
+    );
     let c = Client {
         http: reqwest::Client::new(),
         url: url.to_owned(),
@@ -221,7 +230,7 @@ pub async fn seed(url: &str) -> ClassYear {
 
     // Awards: 200 per pupil over the year, one tap each.
     let skills = ["classA-teamwork", "classA-hard-work"];
-    let awards = (0..AWARDS)
+    let awards = (0..awards_n)
         .map(|n| WriteOp::AwardPoints {
             awards: vec![AwardTarget {
                 award_id: id(1, n),
@@ -235,8 +244,8 @@ pub async fn seed(url: &str) -> ClassYear {
     year.awards = c.push(&teacher, 2, awards).await;
 
     // Photos: 1,200 distinct uploads; 400 go with Class Story posts, 800 into portfolios.
-    let mut shas = Vec::with_capacity(PHOTOS);
-    for n in 0..PHOTOS {
+    let mut shas = Vec::with_capacity(photos_n);
+    for n in 0..photos_n {
         let mut bytes = vec![0xFFu8, 0xD8, 0xFF, 0xE0];
         bytes.extend(format!("class-year photo {n}").bytes());
         bytes.resize(2_048, (n % 251) as u8);
@@ -246,7 +255,7 @@ pub async fn seed(url: &str) -> ClassYear {
         .iter()
         .enumerate()
         .map(|(n, sha)| {
-            let audience = if n < STORY_POSTS {
+            let audience = if n < story_n {
                 Audience::ClassStory {
                     class_id: "classA".into(),
                 }
@@ -265,10 +274,10 @@ pub async fn seed(url: &str) -> ClassYear {
         })
         .collect();
     year.photos = c.push(&teacher, 4, posts).await;
-    year.story_posts = STORY_POSTS;
+    year.story_posts = story_n;
 
     // Messages: 50 per parent with the class teacher, half each way.
-    let per_parent = MESSAGES / parents.len();
+    let per_parent = messages_n / parents.len();
     let mut replies = Vec::new();
     for (p, (parent_id, token)) in parents.iter().enumerate() {
         let mut from_parent = Vec::new();

@@ -2,8 +2,10 @@
 //! their own data directories — no mocks of our own parts.
 
 pub mod class_year;
+pub mod clocked;
 pub mod fault_proxy;
 pub mod push_receiver;
+pub mod smtp_sink;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -37,6 +39,42 @@ impl TestServer {
         addr: SocketAddr,
         clock: homeroom_server::clock::SharedClock,
     ) -> TestServer {
+        Self::launch(data_dir, addr, clock, None, None)
+    }
+
+    /// A fresh server that sends invitation emails through `smtp` (a test's own sink, REQ-ACC-2).
+    pub fn fresh_with_smtp(
+        data_dir: &Path,
+        smtp: homeroom_server::mail::smtp::SmtpConfig,
+    ) -> TestServer {
+        Self::launch(
+            data_dir,
+            "127.0.0.1:0".parse().expect("loopback"),
+            std::sync::Arc::new(homeroom_server::clock::SystemClock),
+            Some(smtp),
+            None,
+        )
+    }
+
+    /// As [`TestServer::start_with_clock`], with the server's own push dispatcher running on
+    /// `senders` as in production, but ticking only hourly: what goes out sooner was woken
+    /// (an admin's emergency, REQ-NOT-4).
+    pub fn start_with_dispatcher(
+        data_dir: &Path,
+        clock: homeroom_server::clock::SharedClock,
+        senders: homeroom_server::push::Senders,
+    ) -> TestServer {
+        let addr = "127.0.0.1:0".parse().expect("loopback");
+        Self::launch(data_dir, addr, clock, None, Some(senders))
+    }
+
+    fn launch(
+        data_dir: &Path,
+        addr: SocketAddr,
+        clock: homeroom_server::clock::SharedClock,
+        smtp: Option<homeroom_server::mail::smtp::SmtpConfig>,
+        senders: Option<homeroom_server::push::Senders>,
+    ) -> TestServer {
         let (tx_addr, rx_addr) = mpsc::channel();
         let (tx_stop, rx_stop) = tokio::sync::oneshot::channel::<()>();
         let dir = data_dir.to_owned();
@@ -52,10 +90,20 @@ impl TestServer {
                     database_url: test_database_url(&dir).await,
                     data_dir: dir,
                     seed_fixture: true,
+                    smtp,
                 };
-                let bound = homeroom_server::bind_with_clock(&config, clock)
+                let bound = homeroom_server::bind_with_clock(&config, clock.clone())
                     .await
                     .expect("server binds");
+                let _dispatcher = senders.map(|s| {
+                    homeroom_server::push::dispatch::spawn(
+                        bound.db(),
+                        std::sync::Arc::new(s),
+                        clock,
+                        std::time::Duration::from_secs(3600),
+                        bound.push_wake(),
+                    )
+                });
                 tx_addr.send(bound.addr).expect("report address");
                 bound
                     .serve(async {
@@ -124,7 +172,7 @@ pub fn cached_awards(device_dir: &Path, pupil: &str) -> i64 {
     .expect("count cached awards")
 }
 
-/// A session token for a fixture person (`tA`, `H`, `pa1`…; pupils with their code) straight
+/// A session token for a fixture person (`tA`, `H`, `pa1`, pupils with their code…) straight
 /// from the HTTP API.
 pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
     let body = match fixture::user_by_id(who).and_then(|u| u.pupil_code()) {
@@ -149,6 +197,43 @@ pub async fn api_token(http: &reqwest::Client, url: &str, who: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{who} signs in: {v}"))
         .to_owned()
+}
+
+/// `GET url` as the bearer of `token`, answered 200 with JSON (which it returns).
+pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    let r = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("server reachable");
+    assert_eq!(r.status(), 200, "GET {url}");
+    r.json().await.expect("JSON answer")
+}
+
+/// `GET url` as `token`: the status and the JSON body (`Null` if none).
+pub async fn get_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(http.get(url).bearer_auth(token)).await
+}
+
+/// `POST url` with a JSON `body` as `token`: the status and the JSON body (`Null` if none).
+pub async fn post_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(http.post(url).bearer_auth(token).json(body)).await
+}
+
+async fn answer(req: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+    let r = req.send().await.expect("server reachable");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
 
 /// The server's own database behind `data_dir`, for tests that inspect or age server rows.

@@ -11,7 +11,7 @@ use homeroom_protocol::access::Denied;
 use homeroom_protocol::fixture;
 use homeroom_protocol::notify::{Category, DigestKey};
 use homeroom_server::clock::ManualClock;
-use homeroom_server::push::{dispatch::dispatch_due, loopback::LoopbackSender, Senders};
+use homeroom_server::push::{dispatch::dispatch_due, Senders};
 use reqwest::StatusCode;
 use tempfile::TempDir;
 
@@ -37,17 +37,15 @@ struct World {
 
 impl World {
     fn new(start: &str) -> World {
-        let tmp = TempDir::new().expect("tmp");
-        let clock = ManualClock::at(at(start));
-        let server = TestServer::start_with_clock(
-            tmp.path(),
-            "127.0.0.1:0".parse().expect("loopback"),
-            clock.clone(),
-        );
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let db = rt.block_on(homeroom_e2e::server_db(server.data_dir()));
-        let receiver = PushReceiver::start();
-        let senders = Senders::default().with(Arc::new(LoopbackSender::new(receiver.url())));
+        let homeroom_e2e::clocked::ClockedServer {
+            data: tmp,
+            server,
+            clock,
+            receiver,
+            rt,
+            db,
+            senders,
+        } = homeroom_e2e::clocked::ClockedServer::start(at(start));
         World {
             _tmp: tmp,
             server,

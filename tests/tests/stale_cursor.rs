@@ -127,24 +127,13 @@ fn a_pull_with_a_foreign_log_id_is_refused_with_a_clear_409() {
     rt.block_on(async {
         let http = reqwest::Client::new();
         let token = homeroom_e2e::api_token(&http, &server.url(), "pa1").await;
-        let first: serde_json::Value = http
-            .get(format!("{}/v1/pull?since=0", server.url()))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let first =
+            homeroom_e2e::get_json(&http, &format!("{}/v1/pull?since=0", server.url()), &token)
+                .await;
         let log_id = first["log_id"].as_str().unwrap().to_owned();
         assert!(!log_id.is_empty());
-        let same = http
-            .get(format!("{}/v1/pull?since=0&log_id={log_id}", server.url()))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(same.status(), 200);
+        let url = format!("{}/v1/pull?since=0&log_id={log_id}", server.url());
+        homeroom_e2e::get_json(&http, &url, &token).await;
         let other = http
             .get(format!(
                 "{}/v1/pull?since=0&log_id=someone-else",

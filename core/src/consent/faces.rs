@@ -85,6 +85,8 @@ pub enum FaceError {
         height: u32,
         detail: String,
     },
+    #[error("face model input long edge {long_edge} is not a positive multiple of {multiple}")]
+    BadInputSize { long_edge: u32, multiple: u32 },
     #[error("face model output {index} has shape {shape:?}, expected {expected}")]
     ModelOutput {
         index: usize,

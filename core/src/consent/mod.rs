@@ -13,8 +13,8 @@ mod nms;
 mod verdict;
 
 pub use blur::{enlarged, pixelate, BLUR_ENLARGE, PIXEL_BLOCKS_ACROSS};
-pub use centerface::{CenterFace, CenterFaceConfig};
+pub use centerface::{CenterFace, CenterFaceConfig, DEFAULT_INPUT_LONG_EDGE};
 pub use faces::{iou, FaceBox, FaceDetector, FaceError};
-pub use letterbox::Letterbox;
+pub use letterbox::{InputSize, Letterbox};
 pub use nms::nms;
 pub use verdict::{screen, BlurredFace, Screening};

@@ -21,6 +21,8 @@ mod messaging;
 pub use messaging::*;
 mod consent;
 pub use consent::*;
+mod reports;
+pub use reports::*;
 
 /// How an app sets the core up.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -80,7 +82,9 @@ impl From<CoreError> for HomeroomError {
         let msg = e.to_string();
         match e {
             CoreError::InvalidCredentials => HomeroomError::InvalidCredentials(msg),
-            CoreError::NotSignedIn => HomeroomError::NotSignedIn(msg),
+            CoreError::NotSignedIn | CoreError::RemovedFromSchool => {
+                HomeroomError::NotSignedIn(msg)
+            }
             CoreError::NotAllowed(_) => HomeroomError::NotAllowed(msg),
             CoreError::InvalidInput { .. } => HomeroomError::InvalidInput(msg),
             CoreError::Offline(_) => HomeroomError::Offline(msg),

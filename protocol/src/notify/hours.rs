@@ -188,7 +188,34 @@ impl QuietHours {
     pub fn validate(&self) -> Result<(), NotifyError> {
         self.daily.as_ref().map_or(Ok(()), DailySpan::validate)
     }
+
+    /// Quiet whenever the school is closed: nightly outside its working day, and all of every
+    /// non-school day (REQ-NOT-1: staff who set nothing follow the school's working hours).
+    pub fn outside(school: &WorkingHours) -> Self {
+        QuietHours {
+            daily: Some(DailySpan {
+                start: school.hours.end,
+                end: school.hours.start,
+            }),
+            whole_days: ALL_DAYS
+                .iter()
+                .copied()
+                .filter(|d| !school.days.contains(d))
+                .collect(),
+        }
+    }
 }
+
+/// Monday to Sunday, in order.
+pub const ALL_DAYS: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
 
 impl Default for QuietHours {
     fn default() -> Self {
@@ -203,6 +230,37 @@ pub struct WorkingHours {
     pub days: Vec<Weekday>,
     /// The working day, the same on every school day.
     pub hours: DailySpan,
+}
+
+impl WorkingHours {
+    /// Checks hours an admin sets: at least one school day, each once, and a working day that
+    /// starts and ends on the same day. The error names the field at fault and why.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.days.is_empty() {
+            return Err(("days".into(), "name at least one school day".into()));
+        }
+        for (i, d) in self.days.iter().enumerate() {
+            if self.days[..i].contains(d) {
+                return Err(("days".into(), format!("{d} is named twice")));
+            }
+        }
+        if self.hours.start == TimeOfDay::END_OF_DAY {
+            return Err((
+                "hours.start".into(),
+                "24:00 can only end a working day".into(),
+            ));
+        }
+        if self.hours.end <= self.hours.start {
+            return Err((
+                "hours.end".into(),
+                format!(
+                    "the working day must end after it starts ({})",
+                    self.hours.start
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for WorkingHours {
@@ -266,9 +324,14 @@ pub struct StaffHours {
 impl StaffHours {
     /// Defaults of REQ-NOT-1 in `time_zone`, no teaching periods.
     pub fn new(time_zone: Tz) -> Self {
+        Self::following(&WorkingHours::default(), time_zone)
+    }
+
+    /// Defaults for a school with these working hours: quiet whenever it is closed (REQ-NOT-1).
+    pub fn following(school: &WorkingHours, time_zone: Tz) -> Self {
         StaffHours {
             time_zone,
-            quiet: QuietHours::staff_default(),
+            quiet: QuietHours::outside(school),
             teaching: Timetable::default(),
             reply_slots: None,
             usually_replies_within_hours: DEFAULT_REPLY_WITHIN_HOURS,
@@ -333,6 +396,53 @@ mod tests {
         assert!(json.contains("\"17:00\""), "{json}");
         let back: StaffHours = serde_json::from_str(&json).unwrap();
         assert_eq!(back, hours);
+    }
+
+    // REQ-NOT-1: the default working hours give exactly the staff default quiet hours.
+    #[test]
+    fn quiet_hours_outside_default_working_hours_are_the_staff_default() {
+        assert_eq!(
+            QuietHours::outside(&WorkingHours::default()),
+            QuietHours::staff_default()
+        );
+        let t = |s: &str| s.parse::<TimeOfDay>().unwrap();
+        let school = WorkingHours {
+            days: vec![Weekday::Mon, Weekday::Tue],
+            hours: DailySpan::new(t("07:30"), t("16:00")).unwrap(),
+        };
+        let q = QuietHours::outside(&school);
+        assert_eq!(
+            q.daily,
+            Some(DailySpan::new(t("16:00"), t("07:30")).unwrap())
+        );
+        assert_eq!(q.whole_days.len(), 5);
+        assert!(!q.whole_days.contains(&Weekday::Mon));
+    }
+
+    // REQ-NOT-1: bad working hours name the field at fault.
+    #[test]
+    fn working_hours_are_validated_field_by_field() {
+        let t = |s: &str| s.parse::<TimeOfDay>().unwrap();
+        assert!(WorkingHours::default().validate().is_ok());
+        let mut w = WorkingHours::default();
+        w.days.clear();
+        assert_eq!(w.validate().unwrap_err().0, "days");
+        let mut w = WorkingHours::default();
+        w.days.push(Weekday::Mon);
+        assert_eq!(w.validate().unwrap_err().0, "days");
+        let mut w = WorkingHours {
+            hours: DailySpan {
+                start: t("17:00"),
+                end: t("08:00"),
+            },
+            ..WorkingHours::default()
+        };
+        assert_eq!(w.validate().unwrap_err().0, "hours.end");
+        w.hours = DailySpan {
+            start: t("24:00"),
+            end: t("08:00"),
+        };
+        assert_eq!(w.validate().unwrap_err().0, "hours.start");
     }
 
     #[test]

@@ -24,15 +24,7 @@ use super::NotifyError;
 /// Free time shorter than this between lessons is not offered as reply time.
 pub const MIN_REPLY_SLOT_MINUTES: u16 = 15;
 
-const WEEK: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
+use super::hours::ALL_DAYS as WEEK;
 
 /// A staff member's reply window, ready for the composer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

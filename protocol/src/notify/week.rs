@@ -206,15 +206,7 @@ mod tests {
 
     #[test]
     fn full_week_never_clears() {
-        let full = WeekMask::whole_days(&[
-            Weekday::Mon,
-            Weekday::Tue,
-            Weekday::Wed,
-            Weekday::Thu,
-            Weekday::Fri,
-            Weekday::Sat,
-            Weekday::Sun,
-        ]);
+        let full = WeekMask::whole_days(&crate::notify::hours::ALL_DAYS);
         assert!(full.is_full());
         assert_eq!(full.minutes_until_clear(5), None);
     }

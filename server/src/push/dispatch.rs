@@ -181,17 +181,22 @@ async fn log(
     Ok(())
 }
 
-/// Runs the dispatcher every `every` on `clock` until the task is dropped.
+/// Runs the dispatcher every `every` on `clock`, and at once whenever `wake` is notified (an
+/// admin's emergency: REQ-NOT-4), until the task is dropped.
 pub fn spawn(
     db: Db,
     senders: Arc<Senders>,
     clock: SharedClock,
     every: Duration,
+    wake: Arc<tokio::sync::Notify>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = wake.notified() => {}
+            }
             if let Err(e) = dispatch_due(&db, &senders, clock.now()).await {
                 tracing::error!(error = %e, "push dispatch failed");
             }

@@ -1,12 +1,14 @@
 //! Firebase Cloud Messaging, HTTP v1 API (`projects/<id>/messages:send`).
 //!
-//! The OAuth 2 access token is minted outside this sender (from the service account, by the
-//! deployment's token helper) and handed in; it is sent as a bearer token.
+//! The OAuth 2 access token is either minted here from a service account (`fcm_auth`: RS256
+//! JWT exchanged at the token endpoint, refreshed before expiry) or handed in ready-made; it is
+//! sent as a bearer token.
 
 use std::sync::Mutex;
 
 use serde_json::json;
 
+use super::fcm_auth::TokenMinter;
 use super::{post, HttpRequestSpec, OutgoingPush, PushError, PushSender, SendFuture};
 
 /// Google's FCM endpoint.
@@ -59,11 +61,19 @@ pub fn build_request(
     }
 }
 
+/// Where the sender's access token comes from.
+enum Auth {
+    /// Handed in (and replaced) by the deployment.
+    Fixed(Mutex<String>),
+    /// Minted from a service account and refreshed before it expires.
+    Minted(Box<TokenMinter>),
+}
+
 /// Sends to FCM with the current access token.
 pub struct FcmSender {
     config: FcmConfig,
     http: reqwest::Client,
-    access_token: Mutex<String>,
+    auth: Auth,
 }
 
 impl FcmSender {
@@ -77,13 +87,24 @@ impl FcmSender {
         Ok(FcmSender {
             config,
             http: reqwest::Client::new(),
-            access_token: Mutex::new(access_token),
+            auth: Auth::Fixed(Mutex::new(access_token)),
         })
     }
 
-    /// Installs a freshly minted access token.
+    /// A sender that mints its own access tokens from a service account.
+    pub fn with_service_account(config: FcmConfig, minter: TokenMinter) -> Self {
+        FcmSender {
+            config,
+            http: reqwest::Client::new(),
+            auth: Auth::Minted(Box::new(minter)),
+        }
+    }
+
+    /// Installs a freshly minted access token (a sender minting its own ignores it).
     pub fn set_access_token(&self, token: String) {
-        *self.access_token.lock().unwrap_or_else(|p| p.into_inner()) = token;
+        if let Auth::Fixed(t) = &self.auth {
+            *t.lock().unwrap_or_else(|p| p.into_inner()) = token;
+        }
     }
 }
 
@@ -94,11 +115,10 @@ impl PushSender for FcmSender {
 
     fn send<'a>(&'a self, push: &'a OutgoingPush) -> SendFuture<'a> {
         Box::pin(async move {
-            let token = self
-                .access_token
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
+            let token = match &self.auth {
+                Auth::Fixed(t) => t.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+                Auth::Minted(m) => m.token(chrono::Utc::now()).await?,
+            };
             post(&self.http, build_request(&self.config, push, &token)).await
         })
     }

@@ -7,6 +7,7 @@
 pub mod apns;
 pub mod dispatch;
 pub mod fcm;
+pub mod fcm_auth;
 pub mod loopback;
 pub mod schedule;
 
@@ -120,7 +121,8 @@ async fn post(http: &reqwest::Client, spec: HttpRequestSpec) -> Result<(), PushE
 
 /// Senders configured from the environment: `HOMEROOM_PUSH_LOOPBACK` (a URL; tests and the demo),
 /// `HOMEROOM_APNS_KEY_FILE` + `_KEY_ID` + `_TEAM_ID` + `_TOPIC` (+ `_SANDBOX=1`), and
-/// `HOMEROOM_FCM_PROJECT` + `HOMEROOM_FCM_ACCESS_TOKEN`. A platform left unset is not sent to.
+/// `HOMEROOM_FCM_SERVICE_ACCOUNT` (a key file; tokens are minted) or `HOMEROOM_FCM_PROJECT` +
+/// `HOMEROOM_FCM_ACCESS_TOKEN`. A platform left unset is not sent to.
 pub fn senders_from_env() -> Result<Senders, PushError> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let mut senders = Senders::default();
@@ -148,7 +150,23 @@ pub fn senders_from_env() -> Result<Senders, PushError> {
             endpoint: endpoint.to_owned(),
         })?));
     }
-    if let (Some(project_id), Some(token)) = (
+    if let Some(file) = var("HOMEROOM_FCM_SERVICE_ACCOUNT") {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| PushError::Credentials(format!("cannot read {file}: {e}")))?;
+        let account = fcm_auth::ServiceAccount::from_json(&text)?;
+        let project_id = var("HOMEROOM_FCM_PROJECT")
+            .or_else(|| account.project_id.clone())
+            .ok_or_else(|| {
+                PushError::Credentials("set HOMEROOM_FCM_PROJECT: the key file names none".into())
+            })?;
+        senders = senders.with(Arc::new(fcm::FcmSender::with_service_account(
+            fcm::FcmConfig {
+                project_id,
+                endpoint: fcm::ENDPOINT.to_owned(),
+            },
+            fcm_auth::TokenMinter::new(account)?,
+        )));
+    } else if let (Some(project_id), Some(token)) = (
         var("HOMEROOM_FCM_PROJECT"),
         var("HOMEROOM_FCM_ACCESS_TOKEN"),
     ) {

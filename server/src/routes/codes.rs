@@ -2,17 +2,20 @@
 //! old); a parent redeems it once, before it expires, to join as that pupil's parent.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use homeroom_protocol::access::{can, Action, Target};
 use homeroom_protocol::codes::{self, CODE_VALID_DAYS, MAX_PARENTS_PER_PUPIL};
+use homeroom_protocol::invites::{validate_email, JoinPending, RequestStatus};
 use homeroom_protocol::wire::{Me, ParentCode, RedeemParentCode, SignInResponse};
 use ring::rand::{SecureRandom, SystemRandom};
 use sqlx::Row;
 
 use crate::app::AppState;
 use crate::auth::{create_session, hash_password, secret_hash, Caller};
-use crate::db::school_facts;
+use crate::db::{school_facts, DbTx};
 use crate::error::ServerError;
 use crate::json::ApiJson;
 
@@ -30,6 +33,42 @@ pub(crate) fn fresh_code() -> Result<String, ServerError> {
             return Ok(c);
         }
     }
+}
+
+/// Stores a new code for `pupil_id` (its hash only), valid until `expires_at`.
+pub(crate) async fn insert_code(
+    tx: &mut DbTx<'_>,
+    code: &str,
+    pupil_id: &str,
+    issued_by: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), ServerError> {
+    sqlx::query(
+        "INSERT INTO parent_codes (code_hash, pupil_id, issued_by, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(secret_hash(code))
+    .bind(pupil_id)
+    .bind(issued_by)
+    .bind(expires_at.to_rfc3339())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Revokes the pupil's unused codes, all of them or all but `keep`: one live code per pupil.
+pub(crate) async fn revoke_other_codes(
+    tx: &mut DbTx<'_>,
+    pupil_id: &str,
+    keep: Option<&str>,
+) -> Result<(), ServerError> {
+    sqlx::query(
+        "UPDATE parent_codes SET revoked = 1 WHERE pupil_id = $1 AND used_at IS NULL AND code_hash <> $2",
+    )
+    .bind(pupil_id)
+    .bind(keep.map(secret_hash).unwrap_or_default())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// `POST /v1/pupils/{id}/parent-code`: issues a new code and revokes any earlier one.
@@ -50,19 +89,8 @@ pub async fn issue(
     let code = fresh_code()?;
     let expires_at = Utc::now() + Duration::days(CODE_VALID_DAYS);
     let mut tx = crate::db::write_tx(&state.db).await?;
-    sqlx::query("UPDATE parent_codes SET revoked = 1 WHERE pupil_id = $1 AND used_at IS NULL")
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO parent_codes (code_hash, pupil_id, issued_by, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(secret_hash(&code))
-    .bind(&pupil_id)
-    .bind(&caller.user_id)
-    .bind(expires_at.to_rfc3339())
-    .execute(&mut *tx)
-    .await?;
+    revoke_other_codes(&mut tx, &pupil_id, None).await?;
+    insert_code(&mut tx, &code, &pupil_id, &caller.user_id, expires_at).await?;
     tx.commit().await?;
     tracing::info!("parent code issued");
     Ok(Json(ParentCode {
@@ -78,16 +106,13 @@ pub async fn redeem(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
     ApiJson(req): ApiJson<RedeemParentCode>,
-) -> Result<Json<SignInResponse>, ServerError> {
+) -> Result<Response, ServerError> {
     let client = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     state.limits.redeem(client)?;
     let code = codes::normalize(&req.code).map_err(|why| ServerError::field("code", why))?;
-    let email = req.email.trim().to_lowercase();
-    if email.len() > 320 || !email.contains('@') {
-        return Err(ServerError::field("email", "an email address is needed"));
-    }
+    let email = validate_email(&req.email).map_err(|why| ServerError::field("email", why))?;
     if req.password.chars().count() < 10 || req.password.len() > 320 {
         return Err(ServerError::field("password", "use at least 10 characters"));
     }
@@ -138,12 +163,8 @@ pub async fn redeem(
         .fetch_one(&mut *tx)
         .await?
         .try_get("n")?;
-    if parents as usize >= MAX_PARENTS_PER_PUPIL {
-        return Err(ServerError::Forbidden(
-            "this child already has two parents linked; a third needs the school admin's approval"
-                .into(),
-        ));
-    }
+    // REQ-ACC-3: two parents link at once; a third makes a request the school's admin decides.
+    let needs_approval = parents as usize >= MAX_PARENTS_PER_PUPIL;
     let taken = sqlx::query("SELECT 1 FROM users WHERE email = $1")
         .bind(&email)
         .fetch_optional(&mut *tx)
@@ -163,17 +184,47 @@ pub async fn redeem(
         .bind(&hash)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO parent_links (pupil_id, parent_id) VALUES ($1, $2)")
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    if needs_approval {
+        sqlx::query(
+            "INSERT INTO parent_link_requests (id, school_id, pupil_id, parent_id, requested_at, status)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&request_id)
+        .bind(&school_id)
         .bind(&pupil_id)
         .bind(&user_id)
+        .bind(&now)
+        .bind(RequestStatus::Pending.name())
         .execute(&mut *tx)
         .await?;
+    } else {
+        sqlx::query("INSERT INTO parent_links (pupil_id, parent_id) VALUES ($1, $2)")
+            .bind(&pupil_id)
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query("UPDATE parent_codes SET used_at = $1 WHERE code_hash = $2")
         .bind(Utc::now().to_rfc3339())
         .bind(secret_hash(&code))
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    if needs_approval {
+        // No session until the admin approves: the first pull then starts at the beginning of
+        // the child's history, with nothing skipped.
+        tracing::info!("parent code redeemed; link awaits approval");
+        let pending = JoinPending {
+            status: "awaiting_approval".into(),
+            request_id,
+            message: "this child already has two parents linked, so the school's admin must \
+                      approve a third: your account is made, and you can sign in once they approve"
+                .into(),
+        };
+        return Ok((StatusCode::ACCEPTED, Json(pending)).into_response());
+    }
     let (token, expires_at) = create_session(&state.db, &user_id, req.device_id.as_deref()).await?;
     tracing::info!("parent joined with a code");
     Ok(Json(SignInResponse {
@@ -185,5 +236,6 @@ pub async fn redeem(
             role: homeroom_protocol::access::Role::Parent,
             school_id,
         },
-    }))
+    })
+    .into_response())
 }

@@ -111,6 +111,13 @@ pub async fn remove_pupil(
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
+    // A request for a third parent has nothing left to decide (REQ-ACC-3).
+    sqlx::query(
+        "UPDATE parent_link_requests SET status = 'withdrawn' WHERE pupil_id = $1 AND status = 'pending'",
+    )
+    .bind(&pupil_id)
+    .execute(&mut *tx)
+    .await?;
     let parents_removed =
         sqlx::query("SELECT parent_id FROM parent_links WHERE pupil_id = $1 ORDER BY parent_id")
             .bind(&pupil_id)

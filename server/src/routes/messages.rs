@@ -92,6 +92,15 @@ pub async fn set_notify_settings(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    // Notifications already held for this person move to their new hours (REQ-NOT-1, NOT-3).
+    crate::push::schedule::replan_held(
+        &state.db,
+        &facts,
+        &caller.school_id,
+        Some(me),
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(settings))
 }
 
@@ -287,8 +296,9 @@ pub async fn reports(
     Ok(Json(out))
 }
 
-/// Checks a leader may act on this parent's messaging.
-async fn moderation_allowed(
+/// Checks a leader may act on this parent's messaging (or membership: REQ-MSG-5) and that
+/// they said why.
+pub(crate) async fn moderation_allowed(
     state: &AppState,
     caller: &Caller,
     user_id: &str,
@@ -313,6 +323,29 @@ async fn moderation_allowed(
     Ok(())
 }
 
+/// Adds one entry to the parent's moderation record, inside the caller's transaction.
+pub(crate) async fn insert_warning(
+    tx: &mut crate::db::DbTx<'_>,
+    caller: &Caller,
+    user_id: &str,
+    reason: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ServerError> {
+    sqlx::query(
+        "INSERT INTO messaging_warnings (id, school_id, user_id, issued_by, reason, issued_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(&caller.school_id)
+    .bind(user_id)
+    .bind(&caller.user_id)
+    .bind(reason)
+    .bind(stamp(at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Records a warning (or a removal) on the parent's record; returns how many they have had.
 async fn record_warning(
     state: &AppState,
@@ -329,18 +362,7 @@ async fn record_warning(
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query(
-        "INSERT INTO messaging_warnings (id, school_id, user_id, issued_by, reason, issued_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(Uuid::new_v4().to_string())
-    .bind(&caller.school_id)
-    .bind(user_id)
-    .bind(&caller.user_id)
-    .bind(reason)
-    .bind(stamp(state.clock.now()))
-    .execute(&mut *tx)
-    .await?;
+    insert_warning(&mut tx, caller, user_id, reason, state.clock.now()).await?;
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messaging_warnings WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(&mut *tx)

@@ -3,10 +3,17 @@
 pub mod codes;
 pub mod consent;
 pub mod devices;
+pub mod emergencies;
+pub mod invitations;
 pub mod media;
 pub mod membership;
 pub mod messages;
+pub mod parent_requests;
+pub mod parents;
 pub mod pupils;
+pub mod reports;
+pub mod safeguarding;
+pub mod school_hours;
 pub mod session;
 pub mod sync;
 

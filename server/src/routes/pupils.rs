@@ -59,30 +59,7 @@ pub async fn export(
             email: row.try_get("email")?,
         });
     }
-    let mut awards = Vec::new();
-    for row in sqlx::query(
-        "SELECT id, class_id, skill_id, points, note, awarded_by, awarded_at FROM awards
-         WHERE pupil_id = $1 ORDER BY awarded_at, id",
-    )
-    .bind(&pupil_id)
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        let id: String = row.try_get("id")?;
-        awards.push(AwardRecord {
-            id: id
-                .parse()
-                .map_err(|e| ServerError::Internal(format!("award id in database: {e}")))?,
-            pupil_id: pupil_id.clone(),
-            class_id: row.try_get("class_id")?,
-            skill_id: row.try_get("skill_id")?,
-            points: i32::try_from(row.try_get::<i64, _>("points")?)
-                .map_err(|e| ServerError::Internal(format!("points in database: {e}")))?,
-            note: row.try_get("note")?,
-            awarded_by: row.try_get("awarded_by")?,
-            awarded_at: parse_time(&row.try_get::<String, _>("awarded_at")?)?,
-        });
-    }
+    let awards = awards_of(&mut tx, &pupil_id).await?;
     // Exports are themselves personal-data events: on record before the data leaves.
     audit::record(&mut tx, &caller, "export_pupil", &pupil_id).await?;
     tx.commit().await?;
@@ -98,7 +75,8 @@ pub async fn export(
 }
 
 /// `DELETE /v1/pupils/{id}`: erases a pupil who has left — awards (and their log entries),
-/// parent links and codes, the pupil's account and sessions, and the pupil record. Only the
+/// parent links and codes, the conversations of parents left with no child here (safeguarding
+/// copies stay: REQ-PRV-5), the pupil's account and sessions, and the pupil record. Only the
 /// admin may, and only once the pupil is out of every class (the shared rule says so).
 #[tracing::instrument(skip_all)]
 pub async fn erase(
@@ -126,15 +104,38 @@ pub async fn erase(
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    // The consent record is the pupil's too (and its key would keep the pupil row alive).
+    sqlx::query("DELETE FROM consent WHERE pupil_id = $1")
+        .bind(&pupil_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM parent_codes WHERE pupil_id = $1")
         .bind(&pupil_id)
         .execute(&mut *tx)
         .await?;
-    let parent_links_deleted = sqlx::query("DELETE FROM parent_links WHERE pupil_id = $1")
+    sqlx::query("DELETE FROM parent_link_requests WHERE pupil_id = $1")
         .bind(&pupil_id)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .await?;
+    let parents: Vec<String> =
+        sqlx::query_scalar("DELETE FROM parent_links WHERE pupil_id = $1 RETURNING parent_id")
+            .bind(&pupil_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let parent_links_deleted = parents.len() as u64;
+    // A parent left with no child here: their conversations about this pupil go too.
+    let mut messages_deleted = 0;
+    for parent in &parents {
+        let (others,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM parent_links WHERE parent_id = $1")
+                .bind(parent)
+                .fetch_one(&mut *tx)
+                .await?;
+        if others == 0 {
+            messages_deleted +=
+                crate::messaging::erase_conversations(&mut tx, &caller.school_id, parent).await?;
+        }
+    }
     sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE pupil_id = $1)")
         .bind(&pupil_id)
         .execute(&mut *tx)
@@ -158,5 +159,38 @@ pub async fn erase(
         pupil_id,
         awards_deleted,
         parent_links_deleted,
+        messages_deleted,
     }))
+}
+
+/// Every award still held for `pupil_id`, oldest first (REQ-PRV-4 export, REQ-PTS-4 reports).
+pub(crate) async fn awards_of(
+    conn: &mut sqlx::AnyConnection,
+    pupil_id: &str,
+) -> Result<Vec<AwardRecord>, ServerError> {
+    let mut awards = Vec::new();
+    for row in sqlx::query(
+        "SELECT id, class_id, skill_id, points, note, awarded_by, awarded_at FROM awards
+         WHERE pupil_id = $1 ORDER BY awarded_at, id",
+    )
+    .bind(pupil_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id: String = row.try_get("id")?;
+        awards.push(AwardRecord {
+            id: id
+                .parse()
+                .map_err(|e| ServerError::Internal(format!("award id in database: {e}")))?,
+            pupil_id: pupil_id.to_owned(),
+            class_id: row.try_get("class_id")?,
+            skill_id: row.try_get("skill_id")?,
+            points: i32::try_from(row.try_get::<i64, _>("points")?)
+                .map_err(|e| ServerError::Internal(format!("points in database: {e}")))?,
+            note: row.try_get("note")?,
+            awarded_by: row.try_get("awarded_by")?,
+            awarded_at: parse_time(&row.try_get::<String, _>("awarded_at")?)?,
+        });
+    }
+    Ok(awards)
 }

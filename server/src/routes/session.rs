@@ -45,7 +45,7 @@ pub async fn sign_in(
                 return Err(ServerError::InvalidCredentials);
             }
             let row = sqlx::query(
-                "SELECT id, display_name, role, school_id, password_hash FROM users WHERE email = $1",
+                "SELECT id, display_name, role, school_id, password_hash, removed_at FROM users WHERE email = $1",
             )
             .bind(email.trim().to_lowercase())
             .fetch_optional(&state.db)
@@ -64,7 +64,12 @@ pub async fn sign_in(
             if !ok {
                 return Err(ServerError::InvalidCredentials);
             }
-            (row.ok_or(ServerError::InvalidCredentials)?, device_id)
+            let row = row.ok_or(ServerError::InvalidCredentials)?;
+            // REQ-MSG-5: a parent the leaders removed from the school cannot come back this way.
+            if row.try_get::<Option<String>, _>("removed_at")?.is_some() {
+                return Err(ServerError::AccountRemoved);
+            }
+            (row, device_id)
         }
         SignInRequest::PupilCode { code, device_id } => {
             if code.len() > MAX_CREDENTIAL_CHARS {
@@ -102,6 +107,9 @@ pub async fn sign_in(
     } else {
         None
     };
+    if me.role == Role::Parent {
+        awaiting_approval(&state, &me.user_id).await?;
+    }
     let (token, expires_at) = create_session(&state.db, &me.user_id, device.as_deref()).await?;
     tracing::info!(role = ?me.role, "signed in");
     Ok(Json(SignInResponse {
@@ -109,6 +117,34 @@ pub async fn sign_in(
         expires_at,
         me,
     }))
+}
+
+/// REQ-ACC-3: a parent whose only way in is a request the admin has not approved gets no
+/// session (their first pull, once approved, then starts at the start of the child's history).
+async fn awaiting_approval(state: &AppState, user_id: &str) -> Result<(), ServerError> {
+    let linked = sqlx::query("SELECT 1 FROM parent_links WHERE parent_id = $1 LIMIT 1")
+        .bind(user_id)
+        .fetch_optional(&state.db)
+        .await?
+        .is_some();
+    if linked {
+        return Ok(());
+    }
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM parent_link_requests WHERE parent_id = $1")
+            .bind(user_id)
+            .fetch_all(&state.db)
+            .await?;
+    if statuses.iter().any(|s| s == "pending") {
+        return Err(ServerError::AwaitingApproval);
+    }
+    if !statuses.is_empty() {
+        return Err(ServerError::Forbidden(
+            "this account's request to join was not approved (declined, or the child has left): please contact the school"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `DELETE /v1/sessions/current`: signing out ends the session on the server too.

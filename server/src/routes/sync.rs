@@ -1,6 +1,6 @@
 //! `POST /v1/push` and `GET /v1/pull`: devices send their outbox and fetch what changed.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use homeroom_protocol::access::{can, Action, SchoolFacts, Target};
@@ -32,14 +32,13 @@ pub async fn push(
         ));
     }
     let facts = school_facts(&state.db, &caller.school_id).await?;
-    let mut results = Vec::with_capacity(req.writes.len());
-    for write in &req.writes {
-        let outcome = apply_write(&state, &caller, &facts, write).await?;
-        results.push(WriteResult {
-            client_id: write.client_id,
-            outcome,
-        });
-    }
+    let ids: Vec<_> = req.writes.iter().map(|w| w.client_id).collect();
+    let outcomes = crate::writer::apply(&state, &caller, facts, req.writes).await?;
+    let results: Vec<WriteResult> = ids
+        .into_iter()
+        .zip(outcomes)
+        .map(|(client_id, outcome)| WriteResult { client_id, outcome })
+        .collect();
     if results
         .iter()
         .any(|r| matches!(r.outcome, WriteOutcome::Accepted))
@@ -49,22 +48,34 @@ pub async fn push(
     Ok(Json(PushResponse { results }))
 }
 
-/// Applies one write at most once: the change, its log entries and the client id commit together.
+/// Applies one write at most once, through the group-committing writer.
 pub(crate) async fn apply_write(
     state: &AppState,
     caller: &Caller,
     facts: &SchoolFacts,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
+    crate::writer::apply(state, caller, facts.clone(), vec![write.clone()])
+        .await?
+        .pop()
+        .ok_or_else(|| ServerError::Internal("the writer lost a write".into()))
+}
+
+/// Applies one write inside the writer's transaction (which holds the write lock): the change,
+/// its log entries and the client id commit together.
+pub(crate) async fn apply_in(
+    tx: &mut crate::db::DbTx<'_>,
+    state: &AppState,
+    caller: &Caller,
+    facts: &SchoolFacts,
+    write: &ClientWrite,
+) -> Result<WriteOutcome, ServerError> {
     let pool = &state.db;
-    // Take the write lock first: a transaction that reads and then upgrades to writing fails
-    // at once under concurrent pushes (busy_timeout does not cover the upgrade).
-    let mut tx = crate::db::write_tx(pool).await?;
     let client_id = write.client_id.to_string();
     if let Some(row) =
         sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = $1")
             .bind(&client_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
     {
         let owner: String = row.try_get("user_id")?;
@@ -87,9 +98,9 @@ pub(crate) async fn apply_write(
             skill_id,
             note,
             ..
-        } => award(&mut tx, caller, facts, awards, skill_id, note.as_deref()).await?,
-        WriteOp::UndoAward { award_id } => undo(&mut tx, caller, facts, award_id).await?,
-        WriteOp::CreatePost(post) => crate::posts::create(&mut tx, caller, facts, post).await?,
+        } => award(tx, caller, facts, awards, skill_id, note.as_deref()).await?,
+        WriteOp::UndoAward { award_id } => undo(tx, caller, facts, award_id).await?,
+        WriteOp::CreatePost(post) => crate::posts::create(tx, caller, facts, post).await?,
         op => {
             let ctx = messaging::Ctx {
                 db: pool,
@@ -98,7 +109,7 @@ pub(crate) async fn apply_write(
                 now: state.clock.now(),
                 media_dir: &state.media_dir,
             };
-            apply_messaging(&ctx, &mut tx, op).await?
+            apply_messaging(&ctx, tx, op).await?
         }
     };
     let stored =
@@ -110,9 +121,8 @@ pub(crate) async fn apply_write(
     .bind(&caller.user_id)
     .bind(stored)
     .bind(Utc::now().to_rfc3339())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(outcome)
 }
 
@@ -286,7 +296,7 @@ async fn undo(
 pub async fn pull(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<PullQuery>,
+    crate::json::ApiQuery(q): crate::json::ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ServerError> {
     let facts = school_facts(&state.db, &caller.school_id).await?;
     let since =

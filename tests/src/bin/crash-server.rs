@@ -32,6 +32,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             database_url: homeroom_e2e::test_database_url(&data_dir).await,
             data_dir,
             seed_fixture: true,
+            smtp: None,
         };
         let bound = homeroom_server::bind(&config).await?;
         let mut out = std::io::stdout();

@@ -1,0 +1,315 @@
+//! Issue 5 "Bad input", the cases `server_http.rs` and `parent_codes.rs` do not already cover:
+//! SQL-injection strings in sign-in, codes, paths and queries; negative and huge numbers;
+//! replayed (signed-out) tokens; 10 MB, non-UTF-8 and unknown-field bodies on the code and
+//! invitation routes. Each gets a clear 4xx, nothing is written, the server keeps serving.
+
+use std::path::Path;
+
+use homeroom_e2e::{api_token, TestServer};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+const INJECTIONS: [&str; 4] = [
+    "' OR '1'='1",
+    "a1'; DROP TABLE users; --",
+    "\" OR 1=1 --",
+    "1; UPDATE parent_codes SET revoked = 0",
+];
+
+/// Rows in the tables these requests could touch, to show nothing was written.
+async fn row_counts(server_dir: &Path) -> Vec<i64> {
+    let db = homeroom_e2e::server_db(server_dir).await;
+    let mut counts = Vec::new();
+    for table in [
+        "users",
+        "sessions",
+        "parent_codes",
+        "parent_links",
+        "parent_link_requests",
+        "awards",
+        "changes",
+    ] {
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        counts.push(n);
+    }
+    counts
+}
+
+async fn still_serving(http: &Client, url: &str) {
+    let health = http.get(format!("{url}/v1/health")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+async fn json_of(resp: reqwest::Response) -> (StatusCode, Value) {
+    let s = resp.status();
+    (s, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_injection_strings_are_only_data_in_sign_in_codes_paths_and_queries() {
+    // Issue 5 bad input; REQ-ACC-2 (codes), ACC-3 (requests), PRV-4 (export).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("server");
+    let server = TestServer::fresh(&dir);
+    let (http, url) = (Client::new(), server.url());
+    let h = api_token(&http, &url, "H").await;
+    let ta = api_token(&http, &url, "tA").await;
+    let before = row_counts(&dir).await;
+    for evil in INJECTIONS {
+        let (s, e) = json_of(
+            http.post(format!("{url}/v1/sessions"))
+                .json(&json!({"method": "password", "email": evil, "password": evil}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+            "{evil}"
+        );
+        let (s, e) = json_of(
+            http.post(format!("{url}/v1/sessions"))
+                .json(&json!({"method": "pupil_code", "code": evil}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{evil}: {e}");
+        for (code, email, field) in [
+            (evil, "x@example.test", "code"),
+            ("ABCD-EFGH-JKMN-PQ", evil, "email"),
+        ] {
+            let (s, e) = json_of(
+                http.post(format!("{url}/v1/parent-codes/redeem"))
+                    .json(&json!({"code": code, "email": email, "password": "a long passphrase", "display_name": evil}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(
+                (s, e["field"].as_str()),
+                (StatusCode::BAD_REQUEST, Some(field)),
+                "{evil}: {e}"
+            );
+        }
+        let path = evil
+            .replace(' ', "%20")
+            .replace(';', "%3B")
+            .replace('"', "%22");
+        for (who, method, route) in [
+            (
+                &h,
+                reqwest::Method::GET,
+                format!("/v1/pupils/{path}/export"),
+            ),
+            (
+                &ta,
+                reqwest::Method::POST,
+                format!("/v1/pupils/{path}/parent-code"),
+            ),
+            (
+                &h,
+                reqwest::Method::POST,
+                format!("/v1/parent-requests/{path}/approve"),
+            ),
+            (&h, reqwest::Method::DELETE, format!("/v1/pupils/{path}")),
+        ] {
+            let (s, e) = json_of(
+                http.request(method, format!("{url}{route}"))
+                    .bearer_auth(who)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert!(
+                [StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&s),
+                "{route}: {s} {e}"
+            );
+            assert!(e["error"].is_string(), "a JSON error: {e}");
+        }
+        let (s, e) = json_of(
+            http.get(format!("{url}/v1/parent-requests"))
+                .query(&[("status", evil)])
+                .bearer_auth(&h)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, e["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("status")),
+            "{e}"
+        );
+    }
+    assert_eq!(row_counts(&dir).await, before, "nothing was written");
+    still_serving(&http, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn negative_huge_and_non_numeric_cursors_get_a_json_400() {
+    // Issue 5 bad input: numbers out of range are named, never wrapped or truncated.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let (http, url) = (Client::new(), server.url());
+    let ta = api_token(&http, &url, "tA").await;
+    for since in [
+        "-1",
+        "-9223372036854775808",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999999999",
+        "1e9",
+        "ten",
+    ] {
+        let (s, e) = json_of(
+            http.get(format!("{url}/v1/pull?since={since}"))
+                .bearer_auth(&ta)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "since={since}: {e}");
+        assert_eq!(e["error"], "bad_request", "since={since}: {e}");
+    }
+    // In range but past the log's head: a cursor from another copy of the log (409, REQ-OFF-1).
+    let (s, e) = json_of(
+        http.get(format!("{url}/v1/pull?since={}", i64::MAX))
+            .bearer_auth(&ta)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::CONFLICT, Some("stale_cursor")),
+        "{e}"
+    );
+    still_serving(&http, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_out_token_replayed_is_refused_and_writes_nothing() {
+    // Issue 5 bad input (replayed tokens): sign-out ends the session on the server.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("server");
+    let server = TestServer::fresh(&dir);
+    let (http, url) = (Client::new(), server.url());
+    let ta = api_token(&http, &url, "tA").await;
+    let out = http
+        .delete(format!("{url}/v1/sessions/current"))
+        .bearer_auth(&ta)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let before = row_counts(&dir).await;
+    let award = json!({"writes": [{"client_id": uuid::Uuid::new_v4(), "op": {"type": "award_points",
+        "awards": [{"award_id": uuid::Uuid::new_v4(), "pupil_id": "a1"}], "skill_id": "classA-teamwork",
+        "note": null, "awarded_at": chrono::Utc::now()}}]});
+    let (s, e) = json_of(
+        http.post(format!("{url}/v1/push"))
+            .bearer_auth(&ta)
+            .json(&award)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+        "{e}"
+    );
+    for route in ["/v1/pull?since=0", "/v1/events"] {
+        let s = http
+            .get(format!("{url}{route}"))
+            .bearer_auth(&ta)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{route}");
+    }
+    let (s, _) = json_of(
+        http.post(format!("{url}/v1/pupils/a1/parent-code"))
+            .bearer_auth(&ta)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(row_counts(&dir).await, before, "nothing was written");
+    // A fresh sign-in works: the server kept serving.
+    let again = api_token(&http, &url, "tA").await;
+    assert_ne!(again, ta);
+    still_serving(&http, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn huge_non_utf8_and_unknown_field_bodies_on_the_code_routes_are_refused() {
+    // Issue 5 bad input on the REQ-ACC-2 routes: redeem (no sign-in) and invitations.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("server");
+    let server = TestServer::fresh(&dir);
+    let (http, url) = (Client::new(), server.url());
+    let ta = api_token(&http, &url, "tA").await;
+    let before = row_counts(&dir).await;
+    let routes = [
+        (format!("{url}/v1/parent-codes/redeem"), None),
+        (
+            format!("{url}/v1/pupils/a1/parent-invitations"),
+            Some(ta.as_str()),
+        ),
+    ];
+    for (route, tok) in &routes {
+        let post = |body: Vec<u8>| {
+            let mut r = http
+                .post(route)
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(t) = tok {
+                r = r.bearer_auth(t);
+            }
+            r.send()
+        };
+        // 10 MB: refused from Content-Length (413), or the connection is cut mid-send.
+        match post(vec![b' '; 10 * 1024 * 1024]).await {
+            Ok(resp) => assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{route}"),
+            Err(e) => assert!(e.is_request() || e.is_body(), "{route}: {e}"),
+        }
+        let (s, e) = json_of(
+            post(vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'])
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_request")),
+            "{route}: {e}"
+        );
+        let body = json!({"code": "ABCD-EFGH-JKMN-PQ", "email": "x@example.test", "password": "a long passphrase",
+            "display_name": "X", "is_admin": true});
+        let (s, e) = json_of(post(serde_json::to_vec(&body).unwrap()).await.unwrap()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{route}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("unknown field"),
+            "{route}: {e}"
+        );
+    }
+    assert_eq!(row_counts(&dir).await, before, "nothing was written");
+    still_serving(&http, &url).await;
+}

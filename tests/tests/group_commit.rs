@@ -1,0 +1,105 @@
+//! Pushes that arrive together are committed together (the server's group commit) without
+//! giving up any per-write guarantee: each write applied at most once even when its replays land
+//! in the same batch, refusals isolated to their own write, nothing visible before commit
+//! (REQ-OFF-1, issue 5 load).
+
+use homeroom_e2e::{api_token, get_json, TestServer};
+use serde_json::{json, Value};
+
+fn award(client: &str, award: &str, pupil: &str) -> Value {
+    json!({
+        "client_id": client,
+        "op": {"type": "award_points", "awards": [{"award_id": award, "pupil_id": pupil}],
+               "skill_id": "classA-teamwork", "note": null, "awarded_at": "2026-11-23T10:00:00Z"}
+    })
+}
+
+#[test]
+fn concurrent_pushes_and_replays_apply_each_write_exactly_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let url = server.url();
+        let token = api_token(&http, &url, "tA").await;
+        let push = |writes: Vec<Value>| {
+            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            tokio::spawn(async move {
+                let r = http
+                    .post(format!("{url}/v1/push"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "writes": writes }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                r.json::<Value>().await.unwrap()
+            })
+        };
+        let replayed = "00000000-0000-4000-8000-00000000aaaa";
+        let mut tasks = Vec::new();
+        for i in 0..60u32 {
+            // Every push carries a fresh award; a third also replay the same write; and every
+            // tenth carries a write the rules refuse (a pupil of another class).
+            let mut writes = vec![award(
+                &format!("00000000-0000-4000-8000-{i:012}"),
+                &format!("00000000-0000-4000-9000-{i:012}"),
+                if i % 2 == 0 { "a1" } else { "a2" },
+            )];
+            if i % 3 == 0 {
+                writes.push(award(
+                    replayed,
+                    "00000000-0000-4000-9000-00000000aaaa",
+                    "a1",
+                ));
+            }
+            if i % 10 == 0 {
+                writes.push(award(
+                    &format!("00000000-0000-4000-8000-{:012}", 1000 + i),
+                    &format!("00000000-0000-4000-9000-{:012}", 1000 + i),
+                    "b1",
+                ));
+            }
+            tasks.push(push(writes));
+        }
+        let mut accepted = 0;
+        let mut replay_accepted = 0;
+        let mut refused = 0;
+        for t in tasks {
+            let answer = t.await.unwrap();
+            for r in answer["results"].as_array().unwrap() {
+                let kind = r["status"].as_str().unwrap_or_default().to_owned();
+                let is_replay = r["client_id"] == replayed;
+                match kind.as_str() {
+                    "accepted" if is_replay => replay_accepted += 1,
+                    "accepted" => accepted += 1,
+                    "already_applied" => assert!(is_replay, "only replays repeat: {r}"),
+                    _ => {
+                        assert!(!is_replay, "the replayed write is valid: {r}");
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(accepted, 60, "every fresh award applied");
+        assert_eq!(replay_accepted, 1, "the replayed write applied once");
+        assert_eq!(refused, 6, "each refusal isolated to its write");
+
+        // The log holds exactly what was accepted: 61 awards, no refused one.
+        let pulled = get_json(&http, &format!("{url}/v1/pull?since=0"), &token).await;
+        let awards: Vec<&Value> = pulled["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["kind"] == "award"
+                    && c["id"]
+                        .as_str()
+                        .is_some_and(|id| id.starts_with("00000000-0000-4000-9000"))
+            })
+            .collect();
+        assert_eq!(awards.len(), 61);
+        assert!(awards.iter().all(|a| a["pupil_id"] != "b1"));
+    });
+}
