@@ -45,6 +45,10 @@ pub enum CoreError {
     PhotoNotCleared(String),
     #[error("this photo cannot be used: {0}")]
     Media(#[from] crate::media::MediaError),
+    /// A file cannot be attached: its type is not allowed, it is too large, or its content is
+    /// not what it claims (REQ-MSG-1). Nothing was queued.
+    #[error("this file cannot be attached: {0}")]
+    InvalidAttachment(String),
     #[error("{0}")]
     Io(String),
 }

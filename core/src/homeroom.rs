@@ -634,7 +634,8 @@ impl Homeroom {
         outcome: &mut SyncOutcome,
         changed: &mut BTreeSet<String>,
     ) -> Result<(), CoreError> {
-        // Media first: a post waits for the photo it refers to (issue 4).
+        // Media first: a post or message waits for the media it refers to (issue 4, REQ-MSG-1);
+        // an entry whose media is still unsent stops the batch there, keeping the order.
         self.upload_pending(session, outcome)?;
         loop {
             let batch =

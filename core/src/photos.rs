@@ -25,6 +25,36 @@ use crate::store::{media, outbox, posts};
 /// Default byte budget of the downloaded-photo cache.
 pub const DEFAULT_MEDIA_CACHE_BYTES: u64 = 200 * 1024 * 1024;
 
+/// Where an upload's bytes come from.
+enum UploadSource {
+    File(std::fs::File),
+    Memory(Vec<u8>),
+}
+
+impl UploadSource {
+    /// `len` bytes from `offset`.
+    fn read_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, CoreError> {
+        let short = || CoreError::Io("a file to upload is shorter than queued".into());
+        match self {
+            UploadSource::File(file) => {
+                use std::io::{Read, Seek, SeekFrom};
+                let mut chunk = vec![0u8; len];
+                file.seek(SeekFrom::Start(offset))
+                    .and_then(|_| file.read_exact(&mut chunk))
+                    .map_err(|e| CoreError::Io(format!("cannot read a file to upload: {e}")))?;
+                Ok(chunk)
+            }
+            UploadSource::Memory(bytes) => {
+                let start = usize::try_from(offset).map_err(|_| short())?;
+                bytes
+                    .get(start..start + len)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(short)
+            }
+        }
+    }
+}
+
 /// The consent filter's settings, and the detector loaded on first use (loading takes a while).
 pub struct PhotoSettings {
     face_model: Option<PathBuf>,
@@ -275,7 +305,10 @@ impl Homeroom {
         Ok(local.id.to_string())
     }
 
-    /// Uploads every queued photo, each resuming where the server's acknowledgement left off.
+    /// Uploads every queued photo and attachment, each resuming where the server's
+    /// acknowledgement left off. A transient failure stops here (the rest waits for the next
+    /// sync); an upload the server refuses for good (or whose file is gone) is given up, so the
+    /// write waiting for it is sent and refused with a reason, not blocking the outbox forever.
     #[tracing::instrument(skip_all)]
     pub(crate) fn upload_pending(
         &self,
@@ -284,36 +317,71 @@ impl Homeroom {
     ) -> Result<(), CoreError> {
         let pending = media::pending_uploads(&self.store.conn())?;
         for up in pending {
-            let mut status =
-                self.runtime
-                    .block_on(self.api.media_start(&session.token, &up.sha256, up.size))?;
-            let resumed_from = status.received;
-            let mut file = std::fs::File::open(&up.path)
-                .map_err(|e| CoreError::Io(format!("cannot read a photo to upload: {e}")))?;
-            while !status.complete {
-                use std::io::{Read, Seek, SeekFrom};
-                let len = (up.size - status.received).min(self.photos.chunk_bytes as u64) as usize;
-                let mut chunk = vec![0u8; len];
-                file.seek(SeekFrom::Start(status.received))
-                    .and_then(|_| file.read_exact(&mut chunk))
-                    .map_err(|e| CoreError::Io(format!("cannot read a photo to upload: {e}")))?;
-                status = self.runtime.block_on(self.api.media_chunk(
-                    &session.token,
-                    &up.sha256,
-                    status.received,
-                    chunk,
-                ))?;
-                media::set_acked(
-                    &self.store.conn(),
-                    &up.sha256,
-                    status.received,
-                    status.complete,
-                )?;
+            match self.upload_one(session, &up) {
+                Ok(resumed_from) => {
+                    if up.sealed {
+                        self.adopt_into_cache(&up.sha256, &up.path)?;
+                    }
+                    outcome.uploads.push((up.sha256, resumed_from, up.size));
+                }
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e @ CoreError::Server { status, .. }) if status != 401 => {
+                    tracing::warn!(error = %e, "the server refused an upload; giving it up");
+                    media::give_up(&self.store.conn(), &up.sha256)?;
+                }
+                Err(e @ CoreError::Io(_)) => {
+                    tracing::warn!(error = %e, "a file to upload is gone; giving it up");
+                    media::give_up(&self.store.conn(), &up.sha256)?;
+                }
+                Err(e) => return Err(e),
             }
-            media::set_acked(&self.store.conn(), &up.sha256, status.received, true)?;
-            outcome.uploads.push((up.sha256, resumed_from, up.size));
         }
         Ok(())
+    }
+
+    /// The bytes to upload: read as they are, or opened when sealed (attachments).
+    fn upload_source(&self, up: &media::Upload) -> Result<UploadSource, CoreError> {
+        let unreadable =
+            |e: std::io::Error| CoreError::Io(format!("cannot read a file to upload: {e}"));
+        if up.sealed {
+            let sealed = std::fs::read(&up.path).map_err(unreadable)?;
+            let plain = self
+                .store
+                .sealer()
+                .open(&sealed, &format!("media:{}", up.sha256))?;
+            Ok(UploadSource::Memory(plain))
+        } else {
+            Ok(UploadSource::File(
+                std::fs::File::open(&up.path).map_err(unreadable)?,
+            ))
+        }
+    }
+
+    /// Uploads one file chunk by chunk; returns the offset it resumed from.
+    fn upload_one(&self, session: &Session, up: &media::Upload) -> Result<u64, CoreError> {
+        let mut status =
+            self.runtime
+                .block_on(self.api.media_start(&session.token, &up.sha256, up.size))?;
+        let resumed_from = status.received;
+        let mut source = self.upload_source(up)?;
+        while !status.complete {
+            let len = (up.size - status.received).min(self.photos.chunk_bytes as u64) as usize;
+            let chunk = source.read_at(status.received, len)?;
+            status = self.runtime.block_on(self.api.media_chunk(
+                &session.token,
+                &up.sha256,
+                status.received,
+                chunk,
+            ))?;
+            media::set_acked(
+                &self.store.conn(),
+                &up.sha256,
+                status.received,
+                status.complete,
+            )?;
+        }
+        media::set_acked(&self.store.conn(), &up.sha256, status.received, true)?;
+        Ok(resumed_from)
     }
 
     /// Applies a pulled post, withdrawal or consent record; a withdrawn post's cached photo goes
@@ -362,6 +430,29 @@ impl Homeroom {
 
     fn cache_path(&self, sha: &str) -> PathBuf {
         self.media_dir.join("cache").join(format!("{sha}.sealed"))
+    }
+
+    /// Moves an uploaded sealed attachment made here into the sealed cache (the same sealing
+    /// place), so the cache's byte budget governs it like any download (REQ-MSG-1).
+    fn adopt_into_cache(&self, sha: &str, sealed_path: &str) -> Result<(), CoreError> {
+        let io = |e: std::io::Error| CoreError::Io(format!("cannot cache a sent attachment: {e}"));
+        let path = self.cache_path(sha);
+        let bytes = match std::fs::metadata(sealed_path) {
+            Ok(m) => m.len(),
+            // Adopted before (the same file attached twice): nothing to move.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(e)),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        std::fs::rename(sealed_path, &path).map_err(io)?;
+        let conn = self.store.conn();
+        media::touch_cached(&conn, sha, bytes)?;
+        for old in media::over_budget(&conn, self.photos.cache_budget)? {
+            self.drop_cached(&conn, &old)?;
+        }
+        Ok(())
     }
 
     fn drop_cached(&self, conn: &Connection, sha: &str) -> Result<(), CoreError> {

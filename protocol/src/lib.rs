@@ -2,6 +2,7 @@
 //! rules — so the two can never disagree about who may see or do what.
 
 pub mod access;
+pub mod attachments;
 pub mod codes;
 pub mod consent;
 pub mod devices;

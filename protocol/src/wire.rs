@@ -92,6 +92,10 @@ pub enum WriteOp {
         message_id: Uuid,
         to: String,
         body: String,
+        /// Photos and files, each uploaded by hash before the message is sent; the server
+        /// refuses the message while any is missing (`RejectCode::MediaMissing`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<crate::attachments::Attachment>,
     },
     /// REQ-MSG-1: the reader has seen every message of the thread sent to them.
     MarkThreadRead { thread_id: Uuid },
@@ -259,6 +263,9 @@ pub struct MessageRecord {
     pub body: String,
     /// The server's clock when it accepted the message.
     pub sent_at: DateTime<Utc>,
+    /// Photo and file attachments, in the order attached (REQ-MSG-1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachments::Attachment>,
 }
 
 /// Delivery and read state of one message.
@@ -308,6 +315,8 @@ pub struct SendMessageRequest {
     pub message_id: Uuid,
     pub to: String,
     pub body: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachments::Attachment>,
 }
 
 /// A leader's action on a parent's messaging (REQ-MSG-5).

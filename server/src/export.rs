@@ -154,6 +154,7 @@ mod tests {
                     sender_id: "pa1".into(),
                     body: "Is <b>Amira</b> & co going?".into(),
                     sent_at: at("2026-03-04T21:30:00Z"),
+                    attachments: Vec::new(),
                 },
                 sender: "Sara Ahmed".into(),
                 read_at: Some(at("2026-03-05T08:05:00Z")),

@@ -2,6 +2,7 @@
 //! access rules enforced on every request (REQ-ACC-7).
 
 pub mod app;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod clock;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use homeroom_protocol::access::{can, Action, Role, SchoolFacts, Target};
+use homeroom_protocol::attachments::{validate_message, Attachment};
 use homeroom_protocol::messaging::{announcement_event, message_event, thread_id, validate_body};
 use homeroom_protocol::notify::{EventKind, EventPreview, NotifyEvent};
 use homeroom_protocol::wire::{
@@ -60,6 +61,8 @@ pub struct Ctx<'a> {
     pub caller: &'a Caller,
     pub facts: &'a SchoolFacts,
     pub now: DateTime<Utc>,
+    /// Where uploaded media lives: attachments are checked against it (REQ-MSG-1).
+    pub media_dir: &'a std::path::Path,
 }
 
 /// REQ-MSG-1, MSG-2: a message to a parent or staff member of a shared class, in the pair's one
@@ -70,12 +73,13 @@ pub async fn send_message(
     message_id: Uuid,
     to: &str,
     body: &str,
+    attachments: &[Attachment],
 ) -> Result<WriteOutcome, ServerError> {
     let me = c.caller.user_id.as_str();
     if let Err(denied) = can(c.facts, Some(me), Action::Message, &Target::User(to)) {
         return Ok(reject(RejectCode::Forbidden, denied.to_string()));
     }
-    let body = match validate_body(body) {
+    let body = match validate_message(body, attachments) {
         Ok(b) => b,
         Err((field, why)) => return Ok(reject(RejectCode::Invalid, format!("{field}: {why}"))),
     };
@@ -96,6 +100,11 @@ pub async fn send_message(
             "a message with this id already exists",
         ));
     }
+    if let Some((code, why)) =
+        crate::attachments::check(tx, c.media_dir, &c.caller.school_id, attachments).await?
+    {
+        return Ok(reject(code, why));
+    }
     sqlx::query(
         "INSERT INTO threads (id, school_id, parent_id, staff_id, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO NOTHING",
@@ -115,6 +124,7 @@ pub async fn send_message(
         sender_id: me.to_owned(),
         body,
         sent_at: c.now,
+        attachments: attachments.to_vec(),
     };
     sqlx::query(
         "INSERT INTO messages (id, thread_id, sender_id, body, sent_at) VALUES ($1, $2, $3, $4, $5)",
@@ -126,6 +136,7 @@ pub async fn send_message(
     .bind(stamp(c.now))
     .execute(&mut **tx)
     .await?;
+    crate::attachments::store(tx, &record.id, attachments).await?;
     log_change(
         tx,
         &c.caller.school_id,
@@ -165,6 +176,14 @@ pub async fn erase_conversations(
     for thread in threads {
         sqlx::query(
             "DELETE FROM message_reports WHERE message_id IN (SELECT id FROM messages WHERE thread_id = $1)",
+        )
+        .bind(&thread)
+        .execute(&mut **tx)
+        .await?;
+        // Attachment rows name their message: they go first (the media bytes stay in the
+        // school's content-addressed store, shared by hash).
+        sqlx::query(
+            "DELETE FROM message_attachments WHERE message_id IN (SELECT id FROM messages WHERE thread_id = $1)",
         )
         .bind(&thread)
         .execute(&mut **tx)
@@ -422,6 +441,7 @@ pub fn message_from_row(r: MessageRow) -> Result<MessageRecord, ServerError> {
         sender_id,
         body,
         sent_at: sent_at.parse().map_err(|e| bad(format!("{e}")))?,
+        attachments: Vec::new(),
     })
 }
 

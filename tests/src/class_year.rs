@@ -304,12 +304,14 @@ pub async fn seed(url: &str, shrink: usize) -> ClassYear {
                     message_id,
                     to: "tA".into(),
                     body,
+                    attachments: Vec::new(),
                 });
             } else {
                 replies.push(WriteOp::SendMessage {
                     message_id,
                     to: parent_id.clone(),
                     body,
+                    attachments: Vec::new(),
                 });
             }
         }

@@ -313,3 +313,24 @@ pub fn note_counts(d: &Homeroom, pupil: &str) -> std::collections::BTreeMap<Stri
     }
     m
 }
+
+/// A camera-like test photo (3000×2000 JPEG, EXIF orientation 6, a GPS-like marker that must
+/// never reach an upload) written to `dir/camera.jpg` by the core's `test-photo` example.
+pub fn test_photo(dir: &Path) -> PathBuf {
+    let out = dir.join("camera.jpg");
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "homeroom-core",
+            "--example",
+            "test-photo",
+            "--",
+        ])
+        .arg(&out)
+        .status()
+        .expect("run the test-photo example");
+    assert!(status.success(), "the test-photo example failed");
+    out
+}

@@ -118,10 +118,11 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
         (s, b["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("size"))
     );
-    let pa1 = token(&http, &url, "pa1").await;
+    // Parents upload message attachments (REQ-MSG-1); pupils upload nothing (REQ-MSG-2).
+    let a1 = token(&http, &url, "a1").await;
     let (s, _) = status(
         http.post(format!("{url}/v1/media/{good}"))
-            .bearer_auth(&pa1)
+            .bearer_auth(&a1)
             .json(&json!({"size": 10_000}))
             .send()
             .await
@@ -215,6 +216,7 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
         .unwrap();
     assert_eq!(got.status(), StatusCode::OK);
     assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
+    let pa1 = token(&http, &url, "pa1").await;
     let other = http
         .get(format!("{url}/v1/media/{good}/content"))
         .bearer_auth(&pa1)

@@ -1,26 +1,7 @@
 //! Photos through the client: prepared on the device, content-addressed, wiped at sign-out
 //! (REQ-PRV-1, PRV-3).
 
-use homeroom_e2e::{device, signed_in, TestServer};
-
-fn test_photo(dir: &std::path::Path) -> std::path::PathBuf {
-    let out = dir.join("camera.jpg");
-    let status = std::process::Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "homeroom-core",
-            "--example",
-            "test-photo",
-            "--",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    out
-}
+use homeroom_e2e::{device, signed_in, test_photo, TestServer};
 
 #[test]
 fn prepared_photos_are_named_by_their_hash_and_gone_after_sign_out() {

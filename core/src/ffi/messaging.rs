@@ -12,7 +12,7 @@ use homeroom_protocol::notify::{
 
 use super::{HomeroomClient, HomeroomError, Subscription};
 use crate::error::CoreError;
-use crate::messaging::{ComposerHint, LocalPlan, RoutingTopic, ThreadSummary};
+use crate::messaging::{ComposerHint, LocalPlan, NewAttachment, RoutingTopic, ThreadSummary};
 use crate::store::messages::{CachedAnnouncement, CachedMessage};
 use crate::views::ViewUpdate;
 
@@ -29,6 +29,41 @@ pub struct Message {
     pub read_at: Option<SystemTime>,
     /// Not yet accepted by the server.
     pub pending: bool,
+    /// Photos and files, in the order attached; fetch one with `attachmentBytes` (REQ-MSG-1).
+    pub attachments: Vec<MessageAttachment>,
+}
+
+/// What an attachment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AttachmentKind {
+    /// Went through the photo pipeline: upright, no metadata, compressed.
+    Photo,
+    /// A PDF, Word document or plain text file, as it was.
+    File,
+}
+
+/// One attachment of a message.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct MessageAttachment {
+    /// SHA-256 of the bytes (lower-case hex): what `attachmentBytes` takes.
+    pub sha256: String,
+    pub kind: AttachmentKind,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// Something to attach to a message being written.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum OutgoingAttachment {
+    /// A camera or gallery file (JPEG, PNG, WebP; iOS converts HEIC first).
+    Photo { path: String },
+    /// A file sent as it is: `application/pdf`, Word (`.docx`) or `text/plain`, up to 10 MB.
+    File {
+        path: String,
+        name: String,
+        content_type: String,
+    },
 }
 
 /// One row of the conversation list.
@@ -156,6 +191,36 @@ fn to_message(m: &CachedMessage) -> Message {
         delivered_at: m.delivered_at.map(time),
         read_at: m.read_at.map(time),
         pending: m.pending,
+        attachments: m
+            .record
+            .attachments
+            .iter()
+            .map(|a| MessageAttachment {
+                sha256: a.sha256.clone(),
+                kind: match a.kind {
+                    homeroom_protocol::attachments::AttachmentKind::Photo => AttachmentKind::Photo,
+                    homeroom_protocol::attachments::AttachmentKind::File => AttachmentKind::File,
+                },
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+                size: a.size,
+            })
+            .collect(),
+    }
+}
+
+fn to_new_attachment(a: OutgoingAttachment) -> NewAttachment {
+    match a {
+        OutgoingAttachment::Photo { path } => NewAttachment::Photo { path: path.into() },
+        OutgoingAttachment::File {
+            path,
+            name,
+            content_type,
+        } => NewAttachment::File {
+            path: path.into(),
+            name,
+            content_type,
+        },
     }
 }
 
@@ -289,6 +354,30 @@ impl HomeroomClient {
         Ok(to_message(&self.inner.send_message(&to, &body)?))
     }
 
+    /// Sends a message with photo and file attachments (REQ-MSG-1): photos go through the photo
+    /// pipeline, files must be PDF, Word or plain text up to 10 MB (else `InvalidAttachment`,
+    /// nothing queued). Shown at once as pending; the attachments upload in resumable chunks
+    /// and the message follows them on the next sync.
+    pub fn send_message_with_attachments(
+        &self,
+        to: String,
+        body: String,
+        attachments: Vec<OutgoingAttachment>,
+    ) -> Result<Message, HomeroomError> {
+        let new: Vec<NewAttachment> = attachments.into_iter().map(to_new_attachment).collect();
+        Ok(to_message(&self.inner.send_message_with(&to, &body, &new)?))
+    }
+
+    /// The bytes of one attachment of a message: from the sealed cache or downloaded and checked
+    /// against its hash (REQ-MSG-1).
+    pub fn attachment_bytes(
+        &self,
+        message_id: String,
+        sha256: String,
+    ) -> Result<Vec<u8>, HomeroomError> {
+        Ok(self.inner.attachment_bytes(&message_id, &sha256)?)
+    }
+
     /// Marks a conversation read (the sender learns it on their next sync).
     pub fn mark_conversation_read(&self, thread_id: String) -> Result<(), HomeroomError> {
         Ok(self.inner.mark_thread_read(&thread_id)?)
@@ -329,7 +418,9 @@ impl HomeroomClient {
             .collect())
     }
 
-    /// Reports a message sent to this person as inappropriate (REQ-MSG-5).
+    /// Reports a message sent to this person as inappropriate (REQ-MSG-5); the school's leaders
+    /// get it with the thread on the next sync. One's own message or an unknown id is
+    /// `InvalidInput`; a pupil is `NotAllowed`.
     pub fn report_message(
         &self,
         message_id: String,

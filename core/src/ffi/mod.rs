@@ -74,6 +74,9 @@ pub enum HomeroomError {
     /// The consent filter has not cleared these bytes for this audience and tags (REQ-CON-2).
     #[error("{0}")]
     PhotoNotCleared(String),
+    /// A file cannot be attached: type not allowed, too large, or not what it claims (REQ-MSG-1).
+    #[error("{0}")]
+    InvalidAttachment(String),
 }
 
 impl From<CoreError> for HomeroomError {
@@ -92,6 +95,7 @@ impl From<CoreError> for HomeroomError {
             CoreError::WrongKey => HomeroomError::WrongKey(msg),
             CoreError::CacheCorrupt(_) => HomeroomError::CacheCorrupt(msg),
             CoreError::PhotoNotCleared(_) => HomeroomError::PhotoNotCleared(msg),
+            CoreError::InvalidAttachment(_) => HomeroomError::InvalidAttachment(msg),
             CoreError::Media(crate::media::MediaError::Io { .. })
             | CoreError::Media(crate::media::MediaError::Encode { .. }) => {
                 HomeroomError::Storage(msg)

@@ -2,6 +2,7 @@
 //! rules agree, thread list and thread views with listeners, composer hints, and local
 //! notification planning with the same planner and hours as the server.
 
+pub mod attachments;
 pub mod hints;
 pub mod local_notify;
 pub mod views;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use homeroom_protocol::access::{can, Action, Role, Target};
+use homeroom_protocol::attachments::validate_message;
 use homeroom_protocol::messaging::{thread_id, validate_body, NotifySettings};
 use homeroom_protocol::wire::{
     AnnouncementRecord, ClientWrite, Directory, MessageRecord, PushDevice, WriteOp,
@@ -19,8 +21,9 @@ use uuid::Uuid;
 use crate::error::{CoreError, StorageContext};
 use crate::homeroom::{Homeroom, Session};
 use crate::store::messages::{self, CachedAnnouncement, CachedMessage};
-use crate::store::outbox;
+use crate::store::{media, outbox};
 
+pub use attachments::NewAttachment;
 pub use hints::{ComposerHint, RoutingHint, RoutingTopic};
 pub use local_notify::LocalPlan;
 pub use views::ThreadSummary;
@@ -39,15 +42,46 @@ impl Homeroom {
     /// transaction. Refused here with the shared rules (a pupil, a parent of another class,
     /// removed messaging) before anything is queued.
     pub fn send_message(&self, to: &str, body: &str) -> Result<CachedMessage, CoreError> {
-        let r = self.send_message_inner(to, body);
+        self.send_message_with(to, body, &[])
+    }
+
+    /// REQ-MSG-1: as [`Homeroom::send_message`], with photos (through the photo pipeline) and
+    /// files (allowlisted types, size-limited). Each is sealed on disk and queued for upload;
+    /// the message waits in the outbox until its media is on the server. A refused attachment
+    /// is `InvalidAttachment` (or `Media` for a photo the pipeline cannot read): nothing queued.
+    pub fn send_message_with(
+        &self,
+        to: &str,
+        body: &str,
+        attachments: &[NewAttachment],
+    ) -> Result<CachedMessage, CoreError> {
+        let r = self.send_message_inner(to, body, attachments);
         self.checked(r)
     }
 
-    fn send_message_inner(&self, to: &str, body: &str) -> Result<CachedMessage, CoreError> {
+    fn send_message_inner(
+        &self,
+        to: &str,
+        body: &str,
+        new: &[NewAttachment],
+    ) -> Result<CachedMessage, CoreError> {
         let (session, dir) = self.messaging_context()?;
         let me = session.me.user_id.as_str();
         can(&dir.facts, Some(me), Action::Message, &Target::User(to))?;
-        let body = validate_body(body).map_err(|(f, why)| CoreError::input(f, why))?;
+        if new.len() > homeroom_protocol::attachments::MAX_ATTACHMENTS {
+            return Err(CoreError::InvalidAttachment(
+                homeroom_protocol::attachments::AttachmentError::TooMany.to_string(),
+            ));
+        }
+        let staged = new
+            .iter()
+            .map(|a| self.stage_attachment(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let attachments: Vec<_> = staged.iter().map(|s| s.attachment.clone()).collect();
+        let body = validate_message(body, &attachments).map_err(|(f, why)| match f.as_str() {
+            "attachments" => CoreError::InvalidAttachment(why),
+            _ => CoreError::input(f, why),
+        })?;
         let (parent_id, staff_id) = if session.me.role == Role::Parent {
             (me, to)
         } else {
@@ -61,6 +95,7 @@ impl Homeroom {
             sender_id: me.to_owned(),
             body: body.clone(),
             sent_at: Utc::now(),
+            attachments: attachments.clone(),
         };
         let write = ClientWrite {
             client_id: record.id,
@@ -68,13 +103,21 @@ impl Homeroom {
                 message_id: record.id,
                 to: to.to_owned(),
                 body,
+                attachments,
             },
         };
         {
             let mut conn = self.store.conn();
             let tx = conn.transaction().ctx("starting a send")?;
             messages::upsert(&tx, self.store.sealer(), &record, true)?;
-            outbox::enqueue(&tx, self.store.sealer(), &write)?;
+            let mut hashes = Vec::with_capacity(staged.len());
+            for s in &staged {
+                let a = &s.attachment;
+                let path = s.sealed_path.display().to_string();
+                media::enqueue_sealed_upload(&tx, &a.sha256, &path, a.size)?;
+                hashes.push(a.sha256.clone());
+            }
+            outbox::enqueue_after_media(&tx, self.store.sealer(), &write, &hashes)?;
             tx.commit().ctx("committing a send")?;
         }
         self.refresh_message_views();
@@ -173,12 +216,22 @@ impl Homeroom {
 
     /// REQ-MSG-5: reports a message sent to this person; leaders are told at once.
     pub fn report_message(&self, message_id: &str, reason: Option<&str>) -> Result<(), CoreError> {
-        let (session, dir) = self.messaging_context()?;
+        let r = self.report_message_inner(message_id, reason);
+        self.checked(r)
+    }
+
+    fn report_message_inner(
+        &self,
+        message_id: &str,
+        reason: Option<&str>,
+    ) -> Result<(), CoreError> {
+        // A pupil is refused before anything is looked up (REQ-MSG-2).
+        let (session, dir, all) = self.readable_messages()?;
         let me = session.me.user_id.as_str();
         let id: Uuid = message_id
             .parse()
             .map_err(|_| CoreError::input("message_id", "not a message id"))?;
-        let message = messages::all(&self.store.conn(), self.store.sealer())?
+        let message = all
             .into_iter()
             .find(|m| m.record.id == id)
             .ok_or_else(|| CoreError::input("message_id", "no such message here"))?;

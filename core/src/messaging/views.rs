@@ -47,6 +47,16 @@ pub fn name_of(dir: &Directory, user_id: &str) -> String {
         .unwrap_or_else(|| user_id.to_owned())
 }
 
+/// What the thread list shows of a message: its text, or what is attached when it has none.
+fn preview(r: &homeroom_protocol::wire::MessageRecord) -> String {
+    use homeroom_protocol::attachments::AttachmentKind;
+    match (r.body.is_empty(), r.attachments.first()) {
+        (true, Some(a)) if a.kind == AttachmentKind::Photo => "Photo".to_owned(),
+        (true, Some(a)) => a.name.clone(),
+        _ => r.body.clone(),
+    }
+}
+
 /// The thread list from the cached messages (oldest first), latest activity first.
 pub fn summarise(me: &str, dir: &Directory, all: &[CachedMessage]) -> Vec<ThreadSummary> {
     let mut out: Vec<ThreadSummary> = Vec::new();
@@ -55,7 +65,7 @@ pub fn summarise(me: &str, dir: &Directory, all: &[CachedMessage]) -> Vec<Thread
         let incoming_unread = r.sender_id != me && m.read_at.is_none();
         match out.iter_mut().find(|t| t.thread_id == r.thread_id) {
             Some(t) => {
-                t.last_body.clone_from(&r.body);
+                t.last_body = preview(r);
                 t.last_at = r.sent_at;
                 t.last_from_me = r.sender_id == me;
                 t.unread += u32::from(incoming_unread);
@@ -70,7 +80,7 @@ pub fn summarise(me: &str, dir: &Directory, all: &[CachedMessage]) -> Vec<Thread
                     thread_id: r.thread_id,
                     other_id: other.clone(),
                     other_name: name_of(dir, other),
-                    last_body: r.body.clone(),
+                    last_body: preview(r),
                     last_at: r.sent_at,
                     last_from_me: r.sender_id == me,
                     unread: u32::from(incoming_unread),

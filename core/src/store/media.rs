@@ -55,6 +55,8 @@ pub struct Upload {
     pub size: u64,
     /// Bytes the server has acknowledged.
     pub acked: u64,
+    /// The file is sealed with the cache key (a message attachment): open it before sending.
+    pub sealed: bool,
 }
 
 /// Queues an upload (once per hash); call in the transaction that queues the post.
@@ -73,11 +75,38 @@ pub fn enqueue_upload(
     Ok(())
 }
 
+/// Queues the upload of a sealed file (a message attachment, REQ-MSG-1), once per hash.
+pub fn enqueue_sealed_upload(
+    conn: &Connection,
+    sha256: &str,
+    path: &str,
+    size: u64,
+) -> Result<(), CoreError> {
+    conn.execute(
+        "INSERT INTO media_uploads (sha256, path, size, sealed) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT(sha256) DO NOTHING",
+        params![sha256, path, size as i64],
+    )
+    .ctx("queueing an upload")?;
+    Ok(())
+}
+
+/// The server refused an upload for good (too large, not allowed): stop trying, so the writes
+/// waiting for it go and are refused with a reason instead of waiting forever.
+pub fn give_up(conn: &Connection, sha256: &str) -> Result<(), CoreError> {
+    conn.execute(
+        "UPDATE media_uploads SET done = 2 WHERE sha256 = ?1",
+        [sha256],
+    )
+    .ctx("giving up an upload")?;
+    Ok(())
+}
+
 /// Unfinished uploads, oldest first.
 pub fn pending_uploads(conn: &Connection) -> Result<Vec<Upload>, CoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT sha256, path, size, acked FROM media_uploads WHERE done = 0 ORDER BY seq",
+            "SELECT sha256, path, size, acked, sealed FROM media_uploads WHERE done = 0 ORDER BY seq",
         )
         .ctx("preparing the upload query")?;
     let rows = stmt
@@ -87,6 +116,7 @@ pub fn pending_uploads(conn: &Connection) -> Result<Vec<Upload>, CoreError> {
                 path: r.get(1)?,
                 size: r.get::<_, i64>(2)? as u64,
                 acked: r.get::<_, i64>(3)? as u64,
+                sealed: r.get::<_, i64>(4)? != 0,
             })
         })
         .ctx("reading uploads")?;

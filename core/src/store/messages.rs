@@ -2,6 +2,7 @@
 //! optimistically by the device and confirmed or replaced by pulls.
 
 use chrono::{DateTime, Utc};
+use homeroom_protocol::attachments::Attachment;
 use homeroom_protocol::wire::{AnnouncementRecord, MessageRecord, MessageState};
 use rusqlite::{params, Connection, Row};
 use uuid::Uuid;
@@ -30,6 +31,33 @@ fn body_place(id: &Uuid) -> String {
     format!("message-body:{id}")
 }
 
+fn attachments_place(id: &Uuid) -> String {
+    format!("message-attachments:{id}")
+}
+
+/// The attachment list sealed like the body (file names say things too), or NULL for none.
+fn seal_attachments(sealer: &Sealer, m: &MessageRecord) -> Result<Option<Vec<u8>>, CoreError> {
+    if m.attachments.is_empty() {
+        return Ok(None);
+    }
+    let json = serde_json::to_vec(&m.attachments)
+        .map_err(|e| CoreError::Io(format!("encode attachments: {e}")))?;
+    Ok(Some(sealer.seal(&json, &attachments_place(&m.id))?))
+}
+
+fn open_attachments(
+    sealer: &Sealer,
+    id: &Uuid,
+    sealed: Option<Vec<u8>>,
+) -> Result<Vec<Attachment>, CoreError> {
+    let Some(sealed) = sealed else {
+        return Ok(Vec::new());
+    };
+    let json = sealer.open(&sealed, &attachments_place(id))?;
+    serde_json::from_slice(&json)
+        .map_err(|e| CoreError::Io(format!("a cached message has bad attachments: {e}")))
+}
+
 fn announcement_place(id: &Uuid) -> String {
     format!("announcement-body:{id}")
 }
@@ -47,11 +75,12 @@ pub fn upsert(
     pending: bool,
 ) -> Result<(), CoreError> {
     let body = sealer.seal_str(&m.body, &body_place(&m.id))?;
+    let attachments = seal_attachments(sealer, m)?;
     conn.prepare_cached(
-        "INSERT INTO messages (id, thread_id, parent_id, staff_id, sender_id, body, sent_at, pending)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO messages (id, thread_id, parent_id, staff_id, sender_id, body, sent_at, pending, attachments)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(id) DO UPDATE SET body = excluded.body, sent_at = excluded.sent_at,
-             pending = excluded.pending",
+             pending = excluded.pending, attachments = excluded.attachments",
     )
     .ctx("preparing a message insert")?
     .execute(params![
@@ -62,7 +91,8 @@ pub fn upsert(
         m.sender_id,
         body,
         ts(m.sent_at),
-        pending
+        pending,
+        attachments
     ])
     .ctx("saving a message")?;
     Ok(())
@@ -144,6 +174,7 @@ fn read_message(sealer: &Sealer, r: &Row<'_>) -> Result<CachedMessage, CoreError
                 .ctx("reading a message")?
                 .parse()
                 .map_err(|_| bad("time"))?,
+            attachments: open_attachments(sealer, &id, r.get(10).ctx("reading a message")?)?,
         },
         delivered_at: parse_time(r.get(7).ctx("reading a message")?),
         read_at: parse_time(r.get(8).ctx("reading a message")?),
@@ -151,7 +182,7 @@ fn read_message(sealer: &Sealer, r: &Row<'_>) -> Result<CachedMessage, CoreError
     })
 }
 
-const MESSAGE_COLUMNS: &str = "SELECT id, thread_id, parent_id, staff_id, sender_id, body, sent_at, delivered_at, read_at, pending FROM messages";
+const MESSAGE_COLUMNS: &str = "SELECT id, thread_id, parent_id, staff_id, sender_id, body, sent_at, delivered_at, read_at, pending, attachments FROM messages";
 
 fn query_messages(
     conn: &Connection,
@@ -288,6 +319,7 @@ mod tests {
             sender_id: sender.into(),
             body: body.into(),
             sent_at: format!("2026-03-04T21:3{id}:00Z").parse().unwrap(),
+            attachments: Vec::new(),
         }
     }
 

@@ -111,6 +111,12 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (post_id, user_id)
      );
      ALTER TABLE posts ADD COLUMN comments_off INTEGER NOT NULL DEFAULT 0;",
+    // 6: message attachments (issue 8, REQ-MSG-1): the list sealed beside the body; an upload
+    // may be a sealed file (attachments never sit in plaintext); an outbox entry names the media
+    // it waits for.
+    "ALTER TABLE messages ADD COLUMN attachments BLOB;
+     ALTER TABLE media_uploads ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE outbox ADD COLUMN needs_media TEXT;",
 ];
 
 /// Brings the schema up to date; a cache from a newer app version is refused, not guessed at.

@@ -30,34 +30,72 @@ pub fn restore_raw(
 
 /// Queues a write; call inside the transaction that applies it locally.
 pub fn enqueue(conn: &Connection, sealer: &Sealer, write: &ClientWrite) -> Result<(), CoreError> {
+    enqueue_after_media(conn, sealer, write, &[])
+}
+
+/// Queues a write that may be sent only once the media named by these hashes is uploaded
+/// (a message and its attachments, REQ-MSG-1); writes behind it wait too, keeping the order.
+pub fn enqueue_after_media(
+    conn: &Connection,
+    sealer: &Sealer,
+    write: &ClientWrite,
+    media: &[String],
+) -> Result<(), CoreError> {
     let id = write.client_id.to_string();
     let op =
         serde_json::to_vec(&write.op).map_err(|e| CoreError::Io(format!("encode write: {e}")))?;
     let sealed = sealer.seal(&op, &place(&id))?;
-    conn.prepare_cached("INSERT INTO outbox (client_id, op, created_at) VALUES (?1, ?2, ?3)")
-        .ctx("preparing an outbox insert")?
-        .execute(params![id, sealed, Utc::now().to_rfc3339()])
-        .ctx("queueing a write")?;
+    let needs = (!media.is_empty()).then(|| media.join(","));
+    conn.prepare_cached(
+        "INSERT INTO outbox (client_id, op, created_at, needs_media) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .ctx("preparing an outbox insert")?
+    .execute(params![id, sealed, Utc::now().to_rfc3339(), needs])
+    .ctx("queueing a write")?;
     Ok(())
 }
 
-/// The oldest `limit` writes, in the order they were made (by sequence, not by clock).
+/// Whether every upload named in `needs` (comma-separated hashes) is finished or given up
+/// (then the server's `MediaMissing` refusal settles the write); an unknown hash does not block.
+fn media_ready(conn: &Connection, needs: &str) -> Result<bool, CoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT 1 FROM media_uploads WHERE sha256 = ?1 AND done = 0")
+        .ctx("preparing the upload check")?;
+    for sha in needs.split(',').filter(|s| !s.is_empty()) {
+        if stmt.exists([sha]).ctx("checking an upload")? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The oldest `limit` writes, in the order they were made (by sequence, not by clock), up to
+/// the first that still waits for its media.
 pub fn next_batch(
     conn: &Connection,
     sealer: &Sealer,
     limit: usize,
 ) -> Result<Vec<ClientWrite>, CoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT client_id, op FROM outbox ORDER BY seq LIMIT ?1")
+        .prepare_cached("SELECT client_id, op, needs_media FROM outbox ORDER BY seq LIMIT ?1")
         .ctx("preparing the outbox query")?;
     let rows = stmt
         .query_map([limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })
         .ctx("reading the outbox")?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, op) = row.ctx("reading an outbox row")?;
+        let (id, op, needs) = row.ctx("reading an outbox row")?;
+        if let Some(needs) = needs {
+            if !media_ready(conn, &needs)? {
+                break;
+            }
+        }
         let client_id: Uuid = id
             .parse()
             .map_err(|e| CoreError::Io(format!("corrupt outbox id: {e}")))?;
@@ -115,4 +153,47 @@ pub fn record_rejection(
     )
     .ctx("recording a refused write")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::media;
+
+    fn write(n: u128) -> ClientWrite {
+        ClientWrite {
+            client_id: Uuid::from_u128(n),
+            op: WriteOp::MarkThreadRead {
+                thread_id: Uuid::from_u128(100 + n),
+            },
+        }
+    }
+
+    // REQ-MSG-1: a message waits for its attachments, and the writes after it wait too (order).
+    #[test]
+    fn a_write_waits_for_its_media_and_keeps_the_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrations::migrate(&mut conn).unwrap();
+        let sealer = Sealer::new(&[5u8; 32]).unwrap();
+        let sha = "a".repeat(64);
+        media::enqueue_sealed_upload(&conn, &sha, "/nowhere", 10).unwrap();
+        enqueue(&conn, &sealer, &write(1)).unwrap();
+        enqueue_after_media(&conn, &sealer, &write(2), std::slice::from_ref(&sha)).unwrap();
+        enqueue(&conn, &sealer, &write(3)).unwrap();
+        let ids = |b: Vec<ClientWrite>| b.into_iter().map(|w| w.client_id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(next_batch(&conn, &sealer, 10).unwrap()),
+            vec![Uuid::from_u128(1)],
+            "only what comes before the waiting message"
+        );
+        media::set_acked(&conn, &sha, 10, true).unwrap();
+        assert_eq!(ids(next_batch(&conn, &sealer, 10).unwrap()).len(), 3);
+        // An upload given up does not block the outbox: the server's refusal settles the write.
+        let other = "b".repeat(64);
+        media::enqueue_sealed_upload(&conn, &other, "/nowhere", 10).unwrap();
+        enqueue_after_media(&conn, &sealer, &write(4), std::slice::from_ref(&other)).unwrap();
+        assert_eq!(ids(next_batch(&conn, &sealer, 10).unwrap()).len(), 3);
+        media::give_up(&conn, &other).unwrap();
+        assert_eq!(ids(next_batch(&conn, &sealer, 10).unwrap()).len(), 4);
+    }
 }

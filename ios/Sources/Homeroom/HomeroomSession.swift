@@ -109,6 +109,18 @@ public final class HomeroomSession: @unchecked Sendable {
         try await run { try self.client.sendMessage(to: to, body: body) }
     }
 
+    /// Sends a message with photos (through the photo pipeline) and files (PDF, Word, plain text up
+    /// to 10 MB); a refused file throws `HomeroomError.InvalidAttachment`, nothing queued (REQ-MSG-1).
+    @discardableResult
+    public func sendMessage(to: String, body: String, attachments: [OutgoingAttachment]) async throws -> Message {
+        try await run { try self.client.sendMessageWithAttachments(to: to, body: body, attachments: attachments) }
+    }
+
+    /// One attachment's bytes: from the sealed cache, or downloaded and checked against its hash.
+    public func attachmentBytes(messageId: String, sha256: String) async throws -> Data {
+        try await run { try self.client.attachmentBytes(messageId: messageId, sha256: sha256) }
+    }
+
     public func conversations() async throws -> [Conversation] {
         try await run { try self.client.conversations() }
     }

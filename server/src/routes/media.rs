@@ -74,11 +74,13 @@ async fn status_of(
     .transpose()
 }
 
-fn staff_only(caller: &Caller) -> Result<(), ServerError> {
-    if caller.role.is_staff() {
+/// Staff upload photos for posts and attachments; parents upload message attachments
+/// (REQ-MSG-1); pupils have no messaging and post nothing (REQ-MSG-2).
+fn may_upload(caller: &Caller) -> Result<(), ServerError> {
+    if caller.role.is_staff() || caller.role == homeroom_protocol::access::Role::Parent {
         Ok(())
     } else {
-        Err(ServerError::Forbidden("only staff upload photos".into()))
+        Err(ServerError::Forbidden("pupils do not upload media".into()))
     }
 }
 
@@ -91,7 +93,7 @@ pub async fn start(
     ApiJson(req): ApiJson<StartUpload>,
 ) -> Result<Json<MediaStatus>, ServerError> {
     checked_hash(&sha)?;
-    staff_only(&caller)?;
+    may_upload(&caller)?;
     if req.size == 0 || req.size > MAX_MEDIA_BYTES {
         return Err(ServerError::field(
             "size",
@@ -146,7 +148,7 @@ pub async fn chunk(
     body: Bytes,
 ) -> Result<Json<MediaStatus>, ServerError> {
     checked_hash(&sha)?;
-    staff_only(&caller)?;
+    may_upload(&caller)?;
     // The write lock serialises chunks of one upload (and keeps the row and the file in step).
     let mut tx = crate::db::write_tx(&state.db).await?;
     let row = sqlx::query(
@@ -246,7 +248,8 @@ pub async fn chunk(
 }
 
 /// `GET /v1/media/{sha256}/content`: the photo, to its uploader and to whoever may see a live
-/// post showing it (REQ-STO-1..3); a withdrawn post's photo is served to no one else.
+/// post showing it (REQ-STO-1..3); a withdrawn post's photo is served to no one else. A message
+/// attachment goes to the thread's people and, after a report, to leaders.
 #[tracing::instrument(skip_all)]
 pub async fn content(
     State(state): State<AppState>,
@@ -265,7 +268,16 @@ pub async fn content(
     let Some(uploader) = uploader else {
         return Err(ServerError::NotFound);
     };
-    let mut allowed = uploader == caller.user_id;
+    // A message attachment, to the thread's two people or a leader after a report (REQ-MSG-1, MSG-5).
+    let mut allowed = uploader == caller.user_id
+        || crate::attachments::may_read(
+            &state.db,
+            &caller.school_id,
+            &sha,
+            &caller.user_id,
+            caller.role,
+        )
+        .await?;
     if !allowed {
         for aud in sqlx::query_scalar::<_, String>(
             "SELECT audience FROM posts WHERE school_id = $1 AND media_sha256 = $2 AND withdrawn = 0",

@@ -38,6 +38,7 @@ pub async fn send(
             message_id: req.message_id,
             to: req.to,
             body: req.body,
+            attachments: req.attachments,
         },
     };
     let outcome = super::sync::apply_write(&state, &caller, &facts, &write).await?;
@@ -50,8 +51,10 @@ pub async fn send(
             RejectCode::Forbidden => ServerError::Forbidden(reason),
             RejectCode::NotFound => ServerError::NotFound,
             RejectCode::Invalid => ServerError::field("body", reason),
-            // Post-only refusals; a message never gets them.
-            RejectCode::ConsentBlocked | RejectCode::MediaMissing => ServerError::Forbidden(reason),
+            // An attachment not uploaded yet (REQ-MSG-1): upload it, then send again.
+            RejectCode::MediaMissing => ServerError::field("attachments", reason),
+            // A post-only refusal; a message never gets it.
+            RejectCode::ConsentBlocked => ServerError::Forbidden(reason),
         }),
         outcome => Ok(Json(WriteResult {
             client_id: req.message_id,
@@ -228,7 +231,8 @@ async fn thread_messages(
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for (a, b, c, d, e, f, g, read_at) in rows {
-        let record = message_from_row((a, b, c.clone(), d, e, f, g))?;
+        let mut record = message_from_row((a, b, c.clone(), d, e, f, g))?;
+        record.attachments = crate::attachments::of_message(&state.db, &record.id).await?;
         out.push(crate::export::ExportedMessage {
             sender: crate::messaging::display_name(&state.db, &c).await?,
             read_at: read_at.and_then(|t| t.parse().ok()),
@@ -267,7 +271,8 @@ pub async fn reports(
         .bind(&message_id)
         .fetch_one(&state.db)
         .await?;
-        let message = message_from_row(row)?;
+        let mut message = message_from_row(row)?;
+        message.attachments = crate::attachments::of_message(&state.db, &message.id).await?;
         let thread = thread_messages(&state, &message.thread_id)
             .await?
             .into_iter()

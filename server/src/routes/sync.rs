@@ -124,6 +124,7 @@ pub(crate) async fn apply_in(
                 caller,
                 facts,
                 now: state.clock.now(),
+                media_dir: &state.media_dir,
             };
             apply_messaging(&ctx, tx, op).await?
         }
@@ -153,7 +154,8 @@ async fn apply_messaging(
             message_id,
             to,
             body,
-        } => messaging::send_message(ctx, tx, *message_id, to, body).await,
+            attachments,
+        } => messaging::send_message(ctx, tx, *message_id, to, body, attachments).await,
         WriteOp::MarkThreadRead { thread_id } => {
             messaging::mark_thread_read(ctx, tx, thread_id).await
         }

@@ -8,6 +8,7 @@ import app.homeroom.core.LocalNotification
 import app.homeroom.core.Message
 import app.homeroom.core.NotifyPreferences
 import app.homeroom.core.OfficeHint
+import app.homeroom.core.OutgoingAttachment
 import app.homeroom.core.BlurChoice
 import app.homeroom.core.CommentsListener
 import app.homeroom.core.CommentsUpdate
@@ -135,6 +136,15 @@ class Homeroom(
     /** Sends a text message: shown at once as pending, sent on the next [sync]. A pupil's attempt
      * throws HomeroomException.NotAllowed before anything is queued (REQ-MSG-2). */
     suspend fun sendMessage(to: String, body: String): Message = withContext(io) { client.sendMessage(to, body) }
+
+    /** Sends a message with photos (through the photo pipeline) and files (PDF, Word, plain text up
+     * to 10 MB); a refused file throws HomeroomException.InvalidAttachment, nothing queued (REQ-MSG-1). */
+    suspend fun sendMessage(to: String, body: String, attachments: List<OutgoingAttachment>): Message =
+        withContext(Dispatchers.Default) { client.sendMessageWithAttachments(to, body, attachments) }
+
+    /** One attachment's bytes: from the sealed cache, or downloaded and checked against its hash. */
+    suspend fun attachmentBytes(messageId: String, sha256: String): ByteArray =
+        withContext(io) { client.attachmentBytes(messageId, sha256) }
 
     suspend fun conversations(): List<Conversation> = withContext(io) { client.conversations() }
 

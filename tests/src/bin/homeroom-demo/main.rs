@@ -1,6 +1,9 @@
 //! One school moment, narrated through the real core and the real server process:
 //! a teacher's offline tablet awards a point; back online it syncs; a parent's phone shows it.
+//! Then messaging: a parent writes at 21:30, the teacher gets one digest at 08:00 and replies.
 //! Usage: homeroom-demo PATH/TO/homeroom-server
+
+mod messaging;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -32,7 +35,26 @@ fn say(who: &str, what: &str) {
     println!("  [{who:<14}] {what}");
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// What a demo scene returns.
+type DemoResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A device's core over `dir`, talking to `url`.
+fn open_device(url: &str, dir: &std::path::Path) -> Result<Homeroom, CoreError> {
+    Homeroom::open(Settings {
+        server_url: url.to_owned(),
+        data_dir: dir.to_owned(),
+        // The fixture school enrolled this tablet (REQ-ACC-6: staff sign in only on school devices).
+        device_id: Some(homeroom_protocol::fixture::ENROLLED_TABLET_KEY.into()),
+        // A real app keeps 32 random bytes in the Android Keystore / iOS Keychain.
+        at_rest_key: vec![42; 32],
+        request_timeout: None,
+        face_model: None,
+        upload_chunk_bytes: None,
+        media_cache_bytes: None,
+    })
+}
+
+fn run() -> DemoResult {
     let server_bin = std::env::args()
         .nth(1)
         .ok_or("usage: homeroom-demo PATH/TO/homeroom-server")?;
@@ -65,20 +87,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let teacher = fixture::user_by_id("tA").ok_or("fixture")?;
     let parent = fixture::user_by_id("pa1").ok_or("fixture")?;
     let tablet_dir = tmp.path().join("tablet");
-    let open = |url: &str, dir: &std::path::Path| {
-        Homeroom::open(Settings {
-            server_url: url.to_owned(),
-            data_dir: dir.to_owned(),
-            // The fixture school enrolled this tablet (REQ-ACC-6: staff sign in only on school devices).
-            device_id: Some(homeroom_protocol::fixture::ENROLLED_TABLET_KEY.into()),
-            // A real app keeps 32 random bytes in the Android Keystore / iOS Keychain.
-            at_rest_key: vec![42; 32],
-            request_timeout: None,
-            face_model: None,
-            upload_chunk_bytes: None,
-            media_cache_bytes: None,
-        })
-    };
+    let open = open_device;
 
     // Morning, staff room Wi-Fi: the teacher signs in and the tablet caches the class.
     let tablet = open(&url, &tablet_dir)?;
@@ -179,6 +188,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Err("the parent should see exactly the one award".into());
     }
     drop(server);
+    say("server", "stopped");
+
+    messaging::run(&tmp.path().join("messaging"))?;
     say("server", "stopped; temporary data removed");
     println!("\nDone.");
     Ok(())
