@@ -53,7 +53,9 @@ pub struct ExportedParent {
     pub email: Option<String>,
 }
 
-/// `GET /v1/pupils/{id}/export`: everything the school holds on one pupil (subject access).
+/// `GET /v1/pupils/{id}/export`: everything the school holds on one pupil (subject access,
+/// REQ-PRV-4). Conversations are between a parent and a member of staff, not about one pupil, so
+/// they are not here: each thread has its own export (REQ-MSG-6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PupilExport {
     pub exported_at: DateTime<Utc>,
@@ -63,6 +65,80 @@ pub struct PupilExport {
     pub class_id: Option<String>,
     pub parents: Vec<ExportedParent>,
     pub awards: Vec<AwardRecord>,
+    /// Requests to join as a parent (approved, declined or pending) that name this pupil.
+    #[serde(default)]
+    pub parent_requests: Vec<ExportedParentRequest>,
+    /// Today's photo consent, if one was ever recorded.
+    #[serde(default)]
+    pub consent: Option<ExportedConsent>,
+    /// Every consent record the pupil has had, oldest first (today's is the last).
+    #[serde(default)]
+    pub consent_history: Vec<ExportedConsent>,
+    /// The pupil's portfolio items, withdrawn ones too, with their comments and likes.
+    #[serde(default)]
+    pub portfolio: Vec<ExportedPost>,
+    /// Class and School Story posts the pupil is tagged in (their comments are other people's
+    /// words about the class, not the pupil's data, and stay out).
+    #[serde(default)]
+    pub tagged_posts: Vec<ExportedPost>,
+    /// The photos of those posts; the archive (`GET /v1/pupils/{id}/export/archive`) holds their
+    /// bytes as `media/<sha256>`.
+    #[serde(default)]
+    pub media: Vec<ExportedMedia>,
+    /// Points reports shared with the pupil's parents, as they were shared (REQ-PTS-4).
+    #[serde(default)]
+    pub report_shares: Vec<crate::reports::SharedReport>,
+}
+
+/// A request to join as a parent of the exported pupil (REQ-ACC-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedParentRequest {
+    pub parent_id: String,
+    pub status: String,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// One consent record as it was set, and by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedConsent {
+    pub record: crate::consent::ConsentRecord,
+    pub updated_by: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A post showing or about the pupil, as the school holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedPost {
+    pub post: crate::posts::PostRecord,
+    /// Hidden from everyone after a consent change (REQ-CON-4), still held until erasure.
+    pub withdrawn: bool,
+    pub comments: Vec<ExportedComment>,
+    pub likes: Vec<ExportedLike>,
+}
+
+/// A comment on the pupil's portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedComment {
+    pub id: String,
+    pub author: String,
+    pub body: String,
+    pub commented_at: DateTime<Utc>,
+}
+
+/// A like on the pupil's portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedLike {
+    pub user_id: String,
+    pub liked_at: DateTime<Utc>,
+}
+
+/// A photo the export names, by content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedMedia {
+    pub sha256: String,
+    pub size: u64,
 }
 
 /// `DELETE /v1/pupils/{id}`: what erasing a pupil who has left removed.
@@ -74,6 +150,20 @@ pub struct ErasedPupil {
     /// Messages of parents the erasure left with no child at the school.
     #[serde(default)]
     pub messages_deleted: u64,
+    /// Portfolio items and posts the pupil was tagged in.
+    #[serde(default)]
+    pub posts_deleted: u64,
+    /// Comments on those posts.
+    #[serde(default)]
+    pub comments_deleted: u64,
+    /// Photo files removed from the media store (those no other post or message still shows).
+    #[serde(default)]
+    pub media_files_deleted: u64,
+    /// Consent records: today's and its history.
+    #[serde(default)]
+    pub consent_records_deleted: u64,
+    #[serde(default)]
+    pub report_shares_deleted: u64,
 }
 
 /// One admin or leader action, as `GET /v1/audit` lists it (newest first).

@@ -102,6 +102,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
     ("DELETE", "/v1/pupils/{id}"),
     ("GET", "/v1/pupils/{id}/export"),
+    ("GET", "/v1/pupils/{id}/export/archive"),
     ("GET", "/v1/pupils/{id}/report"),
     ("GET", "/v1/pupils/{id}/report-shares"),
     ("POST", "/v1/pupils/{id}/report-shares"),
@@ -180,6 +181,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/pupils/{id}", delete(routes::pupils::erase))
         .route("/v1/pupils/{id}/export", get(routes::pupils::export))
+        .route(
+            "/v1/pupils/{id}/export/archive",
+            get(routes::pupils::export_archive),
+        )
         .route("/v1/pupils/{id}/report", get(routes::reports::report))
         .route(
             "/v1/pupils/{id}/report-shares",

@@ -69,7 +69,17 @@ pub async fn set(
     )
     .bind(pupil_id)
     .bind(&json)
-    .bind(by)
+    .bind(&by)
+    .bind(&now)
+    .execute(&mut **tx)
+    .await?;
+    // The history is the pupil's data too: the subject-access export lists it (REQ-PRV-4).
+    sqlx::query(
+        "INSERT INTO consent_history (pupil_id, record, updated_by, updated_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(pupil_id)
+    .bind(&json)
+    .bind(&by)
     .bind(&now)
     .execute(&mut **tx)
     .await?;
@@ -138,7 +148,7 @@ async fn withdraw_broken_posts(
     Ok(withdrawn)
 }
 
-/// Hides a post everywhere: flagged on the server, its log entry gone, a withdrawal logged.
+/// Hides a post everywhere: flagged on the server, its log entries gone, a withdrawal logged.
 async fn withdraw(
     tx: &mut DbTx<'_>,
     school_id: &str,
@@ -149,6 +159,17 @@ async fn withdraw(
         .bind(post_id)
         .execute(&mut **tx)
         .await?;
+    unlog_post(tx, school_id, post_id, audience).await
+}
+
+/// Takes a post out of the change log (the post, its comments and likes) and logs its
+/// withdrawal, so devices that cached it drop it and its photo (REQ-CON-4, PRV-4).
+pub(crate) async fn unlog_post(
+    tx: &mut DbTx<'_>,
+    school_id: &str,
+    post_id: &str,
+    audience: Audience,
+) -> Result<(), ServerError> {
     sqlx::query("DELETE FROM changes WHERE school_id = $1 AND post_id = $2")
         .bind(school_id)
         .bind(post_id)

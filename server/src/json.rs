@@ -74,3 +74,42 @@ where
         }
     }
 }
+
+/// Like `axum::extract::Path`, but a path segment that does not fit (not a UUID, invalid
+/// UTF-8 once percent-decoded) is a JSON 400 naming the parameter, like every other error.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let field = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, .. }
+                    | ErrorKind::InvalidUtf8InPathParam { key }
+                    | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+                    _ => None,
+                };
+                Err(ServerError::BadRequest {
+                    message: format!("the path does not match the API: {}", e.body_text()),
+                    field,
+                })
+            }
+            Err(rejection) => Err(ServerError::Internal(format!(
+                "path parameters: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod consent;
 pub mod db;
 pub mod directory;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod json;
@@ -24,6 +25,7 @@ pub mod routes;
 pub mod safeguarding;
 pub mod seed;
 pub mod social;
+pub mod subject_access;
 pub mod writer;
 
 pub use app::{bind, bind_with_clock, Config};

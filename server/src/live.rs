@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::{backend, Backend, Db};
 use crate::error::ServerError;
+use crate::json::ApiQuery;
 
 /// The PostgreSQL channel instances use to tell each other a school's log grew.
 const PG_CHANNEL: &str = "homeroom_changes";
@@ -125,7 +126,7 @@ async fn latest_seq(db: &Db, school_id: &str) -> Result<u64, ServerError> {
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ServerError> {
     let rx = state.live.subscribe(&caller.school_id);
     let start = (state, caller.school_id, rx, q.since, true);

@@ -230,6 +230,40 @@ pub async fn post_as(
     answer(http.post(url).bearer_auth(token).json(body)).await
 }
 
+/// `PUT url` with a JSON `body` as `token`: the status and the JSON body (`Null` if none).
+pub async fn put_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(http.put(url).bearer_auth(token).json(body)).await
+}
+
+/// `DELETE url` as `token`: the status and the JSON body (`Null` if none).
+pub async fn delete_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(http.delete(url).bearer_auth(token)).await
+}
+
+/// `POST url` with a JSON `body` and no session (sign-in, code redemption): status and JSON.
+pub async fn post_anon(
+    http: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(http.post(url).json(body)).await
+}
+
+/// Sends a prepared request: the status and the JSON body (`Null` if none), for requests the
+/// helpers above do not shape (raw bodies, other methods, headers).
+pub async fn send(req: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(req).await
+}
+
 async fn answer(req: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
     let r = req.send().await.expect("server reachable");
     let status = r.status();

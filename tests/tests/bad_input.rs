@@ -313,3 +313,87 @@ async fn huge_non_utf8_and_unknown_field_bodies_on_the_code_routes_are_refused()
     assert_eq!(row_counts(&dir).await, before, "nothing was written");
     still_serving(&http, &url).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_path_and_query_parameters_get_a_json_400_naming_them() {
+    // Issue 5 hardening (found by schemathesis): a path segment that is not a UUID or not UTF-8,
+    // a missing or non-numeric offset and an unknown period once answered text/plain; every
+    // refusal is the JSON `ApiError` the OpenAPI document promises.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("server");
+    let server = TestServer::fresh(&dir);
+    let (http, url) = (Client::new(), server.url());
+    let ta = api_token(&http, &url, "tA").await;
+    let h = api_token(&http, &url, "H").await;
+    let before = row_counts(&dir).await;
+    let sha = "0".repeat(64);
+    for (token, method, route, field) in [
+        (
+            &ta,
+            reqwest::Method::GET,
+            "/v1/threads/0/export".to_owned(),
+            Some("id"),
+        ),
+        (
+            &h,
+            reqwest::Method::GET,
+            "/v1/pupils/%FF/export".to_owned(),
+            Some("id"),
+        ),
+        (
+            &h,
+            reqwest::Method::DELETE,
+            "/v1/devices/%C3%28".to_owned(),
+            Some("id"),
+        ),
+        (&ta, reqwest::Method::PUT, format!("/v1/media/{sha}"), None),
+        (
+            &ta,
+            reqwest::Method::PUT,
+            format!("/v1/media/{sha}?offset=-1"),
+            None,
+        ),
+        (
+            &ta,
+            reqwest::Method::GET,
+            "/v1/pupils/a1/report?period=year".to_owned(),
+            None,
+        ),
+        (
+            &ta,
+            reqwest::Method::GET,
+            "/v1/pupils/a1/report".to_owned(),
+            None,
+        ),
+    ] {
+        let resp = http
+            .request(method, format!("{url}{route}"))
+            .bearer_auth(token)
+            .body(vec![1u8, 2, 3])
+            .send()
+            .await
+            .unwrap();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let (s, e) = json_of(resp).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{route}: {e}");
+        assert!(
+            content_type.starts_with("application/json"),
+            "{route}: {content_type}"
+        );
+        assert_eq!(e["error"], "bad_request", "{route}: {e}");
+        assert!(
+            e["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{route}: {e}"
+        );
+        if let Some(field) = field {
+            assert_eq!(e["field"], field, "{route}: {e}");
+        }
+    }
+    assert_eq!(row_counts(&dir).await, before, "nothing was written");
+    still_serving(&http, &url).await;
+}

@@ -1,7 +1,7 @@
 //! Parent codes (REQ-ACC-2, ACC-3): a class teacher issues one per pupil (a new one revokes the
 //! old); a parent redeems it once, before it expires, to join as that pupil's parent.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::auth::{create_session, hash_password, secret_hash, Caller};
 use crate::db::{school_facts, DbTx};
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 
 /// One answer for unknown, used, revoked and expired codes: a guesser learns nothing.
 const INVALID_CODE: &str = "this code is not valid: ask the school for a new one";
@@ -76,7 +76,7 @@ pub(crate) async fn revoke_other_codes(
 pub async fn issue(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
+    ApiPath(pupil_id): ApiPath<String>,
 ) -> Result<Json<ParentCode>, ServerError> {
     let facts = school_facts(&state.db, &caller.school_id).await?;
     can(

@@ -2,7 +2,7 @@
 //! own parents read the record; admin and leaders change it, which withdraws posts it no longer
 //! allows (REQ-CON-4).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use homeroom_protocol::access::{can, Action, Target};
 use homeroom_protocol::consent::ConsentRecord;
@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::school_facts;
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 
 async fn allowed(
     state: &AppState,
@@ -31,7 +31,7 @@ async fn allowed(
 pub async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
+    ApiPath(pupil_id): ApiPath<String>,
 ) -> Result<Json<ConsentRecord>, ServerError> {
     allowed(&state, &caller, Action::ReadConsent, &pupil_id).await?;
     let mut tx = state.db.begin().await?;
@@ -45,7 +45,7 @@ pub async fn read(
 pub async fn write(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
+    ApiPath(pupil_id): ApiPath<String>,
     ApiJson(record): ApiJson<ConsentRecord>,
 ) -> Result<Json<ConsentRecord>, ServerError> {
     allowed(&state, &caller, Action::WriteConsent, &pupil_id).await?;

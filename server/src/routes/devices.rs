@@ -1,7 +1,7 @@
 //! School-registered devices (REQ-ACC-6): the admin enrols, lists and revokes the tablets staff
 //! may sign in on; revoking one ends every session on it at once.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -16,7 +16,7 @@ use crate::audit;
 use crate::auth::{new_token, secret_hash, Caller};
 use crate::db::write_tx;
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 use crate::routes::require;
 
 /// `POST /v1/devices`: enrols a device and returns its key, once.
@@ -101,7 +101,7 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
 ) -> Result<StatusCode, ServerError> {
     require(
         &state,

@@ -3,7 +3,7 @@
 //! once the mail server has accepted the message; a failed delivery removes it again, so the
 //! family's earlier code keeps working and no code exists that nobody received.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{Duration, Utc};
 use homeroom_protocol::access::{Action, Target};
@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::auth::{secret_hash, Caller};
 use crate::db::write_tx;
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 use crate::mail::invitation::Invitation;
 use crate::mail::{MailError, OutgoingMail};
 use crate::routes::codes::{fresh_code, insert_code, revoke_other_codes};
@@ -28,7 +28,7 @@ use crate::routes::require;
 pub async fn send(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
+    ApiPath(pupil_id): ApiPath<String>,
     ApiJson(req): ApiJson<SendInvitation>,
 ) -> Result<Json<InvitationSent>, ServerError> {
     require(

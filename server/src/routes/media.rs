@@ -6,7 +6,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -19,7 +19,7 @@ use sqlx::Row;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 
 /// Query of a chunk: where in the file it starts.
 #[derive(Debug, Deserialize)]
@@ -41,7 +41,8 @@ fn io(what: &'static str) -> impl Fn(std::io::Error) -> ServerError {
 }
 
 impl AppState {
-    fn media_path(&self, school: &str, sha: &str, partial: bool) -> PathBuf {
+    /// Where a photo's bytes live (or an upload's, while partial).
+    pub(crate) fn media_path(&self, school: &str, sha: &str, partial: bool) -> PathBuf {
         let dir = self.media_dir.join(school);
         if partial {
             dir.join("partial").join(sha)
@@ -89,7 +90,7 @@ fn may_upload(caller: &Caller) -> Result<(), ServerError> {
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
-    Path(sha): Path<String>,
+    ApiPath(sha): ApiPath<String>,
     ApiJson(req): ApiJson<StartUpload>,
 ) -> Result<Json<MediaStatus>, ServerError> {
     checked_hash(&sha)?;
@@ -129,7 +130,7 @@ pub async fn start(
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
-    Path(sha): Path<String>,
+    ApiPath(sha): ApiPath<String>,
 ) -> Result<Json<MediaStatus>, ServerError> {
     checked_hash(&sha)?;
     status_of(&state, &caller.school_id, &sha)
@@ -143,8 +144,8 @@ pub async fn status(
 pub async fn chunk(
     State(state): State<AppState>,
     caller: Caller,
-    Path(sha): Path<String>,
-    Query(at): Query<ChunkAt>,
+    ApiPath(sha): ApiPath<String>,
+    ApiQuery(at): ApiQuery<ChunkAt>,
     body: Bytes,
 ) -> Result<Json<MediaStatus>, ServerError> {
     checked_hash(&sha)?;
@@ -254,7 +255,7 @@ pub async fn chunk(
 pub async fn content(
     State(state): State<AppState>,
     caller: Caller,
-    Path(sha): Path<String>,
+    ApiPath(sha): ApiPath<String>,
 ) -> Result<impl IntoResponse, ServerError> {
     checked_hash(&sha)?;
     let facts = crate::db::school_facts(&state.db, &caller.school_id).await?;

@@ -1,7 +1,7 @@
 //! Class membership (REQ-ACC-1): a class teacher adds pupils — also part way through the year —
 //! and removes pupils who leave, which takes their family out of the class with them (ACC-5).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use homeroom_protocol::access::{Action, Target};
@@ -16,7 +16,7 @@ use crate::audit;
 use crate::auth::{secret_hash, Caller};
 use crate::db::write_tx;
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 use crate::routes::codes::fresh_code;
 use crate::routes::require;
 
@@ -25,7 +25,7 @@ use crate::routes::require;
 pub async fn add_pupil(
     State(state): State<AppState>,
     caller: Caller,
-    Path(class_id): Path<String>,
+    ApiPath(class_id): ApiPath<String>,
     ApiJson(req): ApiJson<AddPupilRequest>,
 ) -> Result<(StatusCode, Json<AddedPupil>), ServerError> {
     require(&state, &caller, Action::AddPupil, Target::Class(&class_id)).await?;
@@ -80,7 +80,7 @@ pub async fn add_pupil(
 pub async fn remove_pupil(
     State(state): State<AppState>,
     caller: Caller,
-    Path((class_id, pupil_id)): Path<(String, String)>,
+    ApiPath((class_id, pupil_id)): ApiPath<(String, String)>,
 ) -> Result<Json<RemovedPupil>, ServerError> {
     require(
         &state,

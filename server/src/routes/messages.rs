@@ -1,7 +1,7 @@
 //! Messaging routes beside the outbox path: a direct send, notification settings, push devices,
 //! thread export, and leaders' reports and moderation (REQ-MSG-1, MSG-2, MSG-5, MSG-6, NOT-1, NOT-3).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::school_facts;
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::message_columns;
 use crate::messaging::{message_from_row, MessageRow};
 use crate::push::schedule::stamp;
@@ -150,8 +150,8 @@ pub struct ExportQuery {
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
-    Path(thread_id): Path<Uuid>,
-    Query(q): Query<ExportQuery>,
+    ApiPath(thread_id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ServerError> {
     let pair: Option<(String, String)> =
         sqlx::query_as("SELECT parent_id, staff_id FROM threads WHERE id = $1 AND school_id = $2")
@@ -376,7 +376,7 @@ async fn record_warning(
 pub async fn warn(
     State(state): State<AppState>,
     caller: Caller,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<String>,
     ApiJson(req): ApiJson<ModerationRequest>,
 ) -> Result<Json<serde_json::Value>, ServerError> {
     moderation_allowed(&state, &caller, &user_id, Action::WarnParent, &req).await?;
@@ -392,7 +392,7 @@ pub async fn warn(
 pub async fn remove_messaging(
     State(state): State<AppState>,
     caller: Caller,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<String>,
     ApiJson(req): ApiJson<ModerationRequest>,
 ) -> Result<Json<serde_json::Value>, ServerError> {
     moderation_allowed(&state, &caller, &user_id, Action::RemoveParent, &req).await?;

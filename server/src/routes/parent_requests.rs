@@ -2,7 +2,7 @@
 //! `GET /v1/parent-requests` lists the requests, `POST …/{id}/approve` links the parent and
 //! `POST …/{id}/decline` refuses; both decisions go in the audit log with the action.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use homeroom_protocol::access::{Action, Role, Target};
@@ -15,7 +15,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::write_tx;
 use crate::error::ServerError;
-use crate::json::ApiQuery;
+use crate::json::{ApiPath, ApiQuery};
 use crate::routes::require;
 
 /// How many requests one list returns (newest first).
@@ -109,7 +109,7 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, ServerError> {
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ParentRequestDecided>, ServerError> {
     let decided = decide(&state, &caller, &id, RequestStatus::Approved).await?;
     crate::live::changed(&state, &caller.school_id).await;
@@ -121,7 +121,7 @@ pub async fn approve(
 pub async fn decline(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ParentRequestDecided>, ServerError> {
     Ok(Json(
         decide(&state, &caller, &id, RequestStatus::Declined).await?,

@@ -2,7 +2,7 @@
 //! school (REQ-MSG-5). Their links to pupils end, every session dies at once (a removed parent's
 //! devices hear `account_removed` and purge), no push is left to reach them, and it is audited.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use homeroom_protocol::access::Action;
 use homeroom_protocol::membership::RemovedParent;
@@ -14,7 +14,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::write_tx;
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 use crate::push::schedule::stamp;
 use crate::routes::messages::{insert_warning, moderation_allowed};
 
@@ -23,7 +23,7 @@ use crate::routes::messages::{insert_warning, moderation_allowed};
 pub async fn remove_from_school(
     State(state): State<AppState>,
     caller: Caller,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<String>,
     ApiJson(req): ApiJson<ModerationRequest>,
 ) -> Result<Json<RemovedParent>, ServerError> {
     moderation_allowed(&state, &caller, &user_id, Action::RemoveParent, &req).await?;

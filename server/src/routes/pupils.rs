@@ -1,11 +1,12 @@
 //! Data protection for one pupil (REQ-PRV-4): export everything the school holds (a subject
-//! access request) and erase a pupil who has left.
+//! access request, as JSON or a tar archive with the photos) and erase a pupil who has left.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use homeroom_protocol::access::{Action, Target};
-use homeroom_protocol::membership::{ErasedPupil, ExportedParent, PupilExport};
+use homeroom_protocol::membership::{ErasedPupil, PupilExport};
 use homeroom_protocol::wire::AwardRecord;
 use sqlx::Row;
 
@@ -14,75 +15,100 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::write_tx;
 use crate::error::ServerError;
+use crate::json::ApiPath;
 use crate::routes::require;
 
-fn parse_time(s: &str) -> Result<DateTime<Utc>, ServerError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| ServerError::Internal(format!("time in database: {e}")))
-}
-
-/// `GET /v1/pupils/{id}/export`: the pupil's record, parents and every award still held.
+/// `GET /v1/pupils/{id}/export`: everything the school holds on the pupil, as JSON.
 #[tracing::instrument(skip_all)]
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
+    ApiPath(pupil_id): ApiPath<String>,
 ) -> Result<Json<PupilExport>, ServerError> {
-    require(
-        &state,
-        &caller,
-        Action::ExportPupil,
-        Target::Pupil(&pupil_id),
-    )
-    .await?;
-    let mut tx = write_tx(&state.db).await?;
-    let pupil =
-        sqlx::query("SELECT display_name, class_id FROM pupils WHERE id = $1 AND school_id = $2")
-            .bind(&pupil_id)
-            .bind(&caller.school_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(ServerError::NotFound)?;
-    let mut parents = Vec::new();
-    for row in sqlx::query(
-        "SELECT u.id, u.display_name, u.email FROM parent_links l JOIN users u ON u.id = l.parent_id
-         WHERE l.pupil_id = $1 ORDER BY u.id",
-    )
-    .bind(&pupil_id)
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        parents.push(ExportedParent {
-            id: row.try_get("id")?,
-            display_name: row.try_get("display_name")?,
-            email: row.try_get("email")?,
-        });
-    }
-    let awards = awards_of(&mut tx, &pupil_id).await?;
-    // Exports are themselves personal-data events: on record before the data leaves.
-    audit::record(&mut tx, &caller, "export_pupil", &pupil_id).await?;
-    tx.commit().await?;
-    Ok(Json(PupilExport {
-        exported_at: Utc::now(),
-        exported_by: caller.user_id,
-        pupil_id,
-        display_name: pupil.try_get("display_name")?,
-        class_id: pupil.try_get("class_id")?,
-        parents,
-        awards,
-    }))
+    Ok(Json(
+        audited_export(&state, &caller, &pupil_id, "export_pupil").await?,
+    ))
 }
 
-/// `DELETE /v1/pupils/{id}`: erases a pupil who has left — awards (and their log entries),
-/// parent links and codes, the conversations of parents left with no child here (safeguarding
-/// copies stay: REQ-PRV-5), the pupil's account and sessions, and the pupil record. Only the
-/// admin may, and only once the pupil is out of every class (the shared rule says so).
+/// `GET /v1/pupils/{id}/export/archive`: the same export with the photos it names, as a tar
+/// archive: `export.json` and `media/<sha256>` (REQ-PRV-4 "JSON + media archive").
+#[tracing::instrument(skip_all)]
+pub async fn export_archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(pupil_id): ApiPath<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    let export = audited_export(&state, &caller, &pupil_id, "export_pupil_archive").await?;
+    let json = serde_json::to_vec_pretty(&export)
+        .map_err(|e| ServerError::Internal(format!("export: {e}")))?;
+    let files: Vec<(String, std::path::PathBuf)> = export
+        .media
+        .iter()
+        .map(|m| {
+            (
+                format!("media/{}", m.sha256),
+                state.media_path(&caller.school_id, &m.sha256, false),
+            )
+        })
+        .collect();
+    let archive = tokio::task::spawn_blocking(move || archive(&json, &files))
+        .await
+        .map_err(|e| ServerError::Internal(format!("archive task: {e}")))??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-tar".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"pupil-export.tar\"".to_owned(),
+            ),
+        ],
+        archive,
+    ))
+}
+
+/// A tar of `export.json` and each photo file under its name.
+fn archive(json: &[u8], files: &[(String, std::path::PathBuf)]) -> Result<Vec<u8>, ServerError> {
+    let io = |e: std::io::Error| ServerError::Internal(format!("export archive: {e}"));
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(json.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    tar.append_data(&mut header, "export.json", json)
+        .map_err(io)?;
+    for (name, path) in files {
+        tar.append_path_with_name(path, name).map_err(io)?;
+    }
+    tar.into_inner().map_err(io)
+}
+
+/// Checks the rules, gathers the export and records it in the audit log: exports are personal-
+/// data events, on record before the data leaves.
+async fn audited_export(
+    state: &AppState,
+    caller: &Caller,
+    pupil_id: &str,
+    action: &str,
+) -> Result<PupilExport, ServerError> {
+    require(state, caller, Action::ExportPupil, Target::Pupil(pupil_id)).await?;
+    let mut tx = write_tx(&state.db).await?;
+    let export =
+        crate::subject_access::collect(&mut tx, &caller.school_id, pupil_id, &caller.user_id)
+            .await?;
+    audit::record(&mut tx, caller, action, pupil_id).await?;
+    tx.commit().await?;
+    Ok(export)
+}
+
+/// `DELETE /v1/pupils/{id}`: erases a pupil who has left — everything the export lists (see
+/// [`crate::erasure`]), the pupil's account and sessions, and photo files no one else's post or
+/// message shows. Only the admin may, and only once the pupil is out of every class (the shared
+/// rule says so).
 #[tracing::instrument(skip_all)]
 pub async fn erase(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
+    ApiPath(pupil_id): ApiPath<String>,
 ) -> Result<Json<ErasedPupil>, ServerError> {
     require(
         &state,
@@ -92,75 +118,20 @@ pub async fn erase(
     )
     .await?;
     let mut tx = write_tx(&state.db).await?;
-    // The change log carries award payloads (notes included): it forgets the pupil too.
-    sqlx::query("DELETE FROM changes WHERE school_id = $1 AND pupil_id = $2")
-        .bind(&caller.school_id)
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?;
-    let awards_deleted = sqlx::query("DELETE FROM awards WHERE pupil_id = $1 AND school_id = $2")
-        .bind(&pupil_id)
-        .bind(&caller.school_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    // The consent record is the pupil's too (and its key would keep the pupil row alive).
-    sqlx::query("DELETE FROM consent WHERE pupil_id = $1")
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM parent_codes WHERE pupil_id = $1")
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM parent_link_requests WHERE pupil_id = $1")
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?;
-    let parents: Vec<String> =
-        sqlx::query_scalar("DELETE FROM parent_links WHERE pupil_id = $1 RETURNING parent_id")
-            .bind(&pupil_id)
-            .fetch_all(&mut *tx)
-            .await?;
-    let parent_links_deleted = parents.len() as u64;
-    // A parent left with no child here: their conversations about this pupil go too.
-    let mut messages_deleted = 0;
-    for parent in &parents {
-        let (others,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM parent_links WHERE parent_id = $1")
-                .bind(parent)
-                .fetch_one(&mut *tx)
-                .await?;
-        if others == 0 {
-            messages_deleted +=
-                crate::messaging::erase_conversations(&mut tx, &caller.school_id, parent).await?;
-        }
-    }
-    sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE pupil_id = $1)")
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM users WHERE pupil_id = $1 AND role = 'pupil'")
-        .bind(&pupil_id)
-        .execute(&mut *tx)
-        .await?;
-    let gone = sqlx::query("DELETE FROM pupils WHERE id = $1 AND school_id = $2")
-        .bind(&pupil_id)
-        .bind(&caller.school_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if gone == 0 {
-        return Err(ServerError::NotFound);
-    }
+    let erased = crate::erasure::erase_pupil(&mut tx, &caller.school_id, &pupil_id).await?;
     audit::record(&mut tx, &caller, "erase_pupil", &pupil_id).await?;
     tx.commit().await?;
-    Ok(Json(ErasedPupil {
-        pupil_id,
-        awards_deleted,
-        parent_links_deleted,
-        messages_deleted,
-    }))
+    // The rows are gone; now the files (a failure here leaves an orphan file, never a row
+    // pointing at nothing).
+    let mut summary = erased.summary;
+    for sha in &erased.media_to_delete {
+        match std::fs::remove_file(state.media_path(&caller.school_id, sha, false)) {
+            Ok(()) => summary.media_files_deleted += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::error!(error = %e, "erasure could not remove a photo file"),
+        }
+    }
+    Ok(Json(summary))
 }
 
 /// Every award still held for `pupil_id`, oldest first (REQ-PRV-4 export, REQ-PTS-4 reports).
@@ -189,7 +160,9 @@ pub(crate) async fn awards_of(
                 .map_err(|e| ServerError::Internal(format!("points in database: {e}")))?,
             note: row.try_get("note")?,
             awarded_by: row.try_get("awarded_by")?,
-            awarded_at: parse_time(&row.try_get::<String, _>("awarded_at")?)?,
+            awarded_at: crate::subject_access::parse_time(
+                &row.try_get::<String, _>("awarded_at")?,
+            )?,
         });
     }
     Ok(awards)

@@ -1,13 +1,12 @@
 //! Points reports (REQ-PTS-4): pie-chart data for one pupil over a period, and the month and
 //! all-time reports staff share with a pupil's parents on request.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use homeroom_protocol::access::Target;
 use homeroom_protocol::reports::{self, Period, PointsReport, ShareReportRequest, SharedReport};
 use serde::Deserialize;
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -15,7 +14,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::db::{school_facts, write_tx};
 use crate::error::ServerError;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::require;
 
 #[derive(Debug, Deserialize)]
@@ -62,8 +61,8 @@ async fn build(
 pub async fn report(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
-    Query(q): Query<ReportQuery>,
+    ApiPath(pupil_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Json<PointsReport>, ServerError> {
     let period = period_of(&q.period)?;
     require(
@@ -84,7 +83,7 @@ pub async fn report(
 pub async fn share(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
+    ApiPath(pupil_id): ApiPath<String>,
     ApiJson(req): ApiJson<ShareReportRequest>,
 ) -> Result<Json<SharedReport>, ServerError> {
     let action = req.period.share_action().ok_or_else(|| {
@@ -132,7 +131,7 @@ pub async fn share(
 pub async fn shared(
     State(state): State<AppState>,
     caller: Caller,
-    Path(pupil_id): Path<String>,
+    ApiPath(pupil_id): ApiPath<String>,
 ) -> Result<Json<Vec<SharedReport>>, ServerError> {
     let facts = school_facts(&state.db, &caller.school_id).await?;
     if !reports::may_read_shared(&facts, &caller.user_id, &pupil_id) {
@@ -140,26 +139,8 @@ pub async fn shared(
             "not allowed: read shared reports".into(),
         ));
     }
-    let rows = sqlx::query(
-        "SELECT id, shared_by, shared_at, report FROM report_shares
-         WHERE school_id = $1 AND pupil_id = $2 ORDER BY shared_at DESC, id",
-    )
-    .bind(&caller.school_id)
-    .bind(&pupil_id)
-    .fetch_all(&state.db)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let shared_at: String = row.try_get("shared_at")?;
-        out.push(SharedReport {
-            id: row.try_get("id")?,
-            shared_by: row.try_get("shared_by")?,
-            shared_at: DateTime::parse_from_rfc3339(&shared_at)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| ServerError::Internal(format!("time in database: {e}")))?,
-            report: serde_json::from_str(row.try_get::<&str, _>("report")?)
-                .map_err(|e| ServerError::Internal(format!("stored report: {e}")))?,
-        });
-    }
-    Ok(Json(out))
+    let mut conn = state.db.acquire().await?;
+    let shares =
+        crate::subject_access::report_shares(&mut conn, &caller.school_id, &pupil_id).await?;
+    Ok(Json(shares))
 }
