@@ -230,6 +230,15 @@ pub async fn post_as(
     answer(http.post(url).bearer_auth(token).json(body)).await
 }
 
+/// `POST url` with no body as `token` (actions the path names alone): status and JSON body.
+pub async fn post_empty_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    answer(http.post(url).bearer_auth(token)).await
+}
+
 /// `PUT url` with a JSON `body` as `token`: the status and the JSON body (`Null` if none).
 pub async fn put_as(
     http: &reqwest::Client,
@@ -256,6 +265,22 @@ pub async fn post_anon(
     body: &serde_json::Value,
 ) -> (reqwest::StatusCode, serde_json::Value) {
     answer(http.post(url).json(body)).await
+}
+
+/// `GET url` as `token`: the status and the raw bytes (photos, archives).
+pub async fn get_bytes_as(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> (reqwest::StatusCode, Vec<u8>) {
+    let r = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("server reachable");
+    let status = r.status();
+    (status, r.bytes().await.expect("body readable").to_vec())
 }
 
 /// Sends a prepared request: the status and the JSON body (`Null` if none), for requests the

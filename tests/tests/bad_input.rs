@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use homeroom_e2e::{api_token, TestServer};
+use homeroom_e2e::{
+    api_token, delete_as, get_as, post_anon, post_as, post_empty_as, send, TestServer,
+};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -44,11 +46,6 @@ async fn still_serving(http: &Client, url: &str) {
     assert_eq!(health.status(), StatusCode::OK);
 }
 
-async fn json_of(resp: reqwest::Response) -> (StatusCode, Value) {
-    let s = resp.status();
-    (s, resp.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sql_injection_strings_are_only_data_in_sign_in_codes_paths_and_queries() {
     // Issue 5 bad input; REQ-ACC-2 (codes), ACC-3 (requests), PRV-4 (export).
@@ -60,12 +57,10 @@ async fn sql_injection_strings_are_only_data_in_sign_in_codes_paths_and_queries(
     let ta = api_token(&http, &url, "tA").await;
     let before = row_counts(&dir).await;
     for evil in INJECTIONS {
-        let (s, e) = json_of(
-            http.post(format!("{url}/v1/sessions"))
-                .json(&json!({"method": "password", "email": evil, "password": evil}))
-                .send()
-                .await
-                .unwrap(),
+        let (s, e) = post_anon(
+            &http,
+            &format!("{url}/v1/sessions"),
+            &json!({"method": "password", "email": evil, "password": evil}),
         )
         .await;
         assert_eq!(
@@ -73,12 +68,10 @@ async fn sql_injection_strings_are_only_data_in_sign_in_codes_paths_and_queries(
             (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
             "{evil}"
         );
-        let (s, e) = json_of(
-            http.post(format!("{url}/v1/sessions"))
-                .json(&json!({"method": "pupil_code", "code": evil}))
-                .send()
-                .await
-                .unwrap(),
+        let (s, e) = post_anon(
+            &http,
+            &format!("{url}/v1/sessions"),
+            &json!({"method": "pupil_code", "code": evil}),
         )
         .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{evil}: {e}");
@@ -86,14 +79,7 @@ async fn sql_injection_strings_are_only_data_in_sign_in_codes_paths_and_queries(
             (evil, "x@example.test", "code"),
             ("ABCD-EFGH-JKMN-PQ", evil, "email"),
         ] {
-            let (s, e) = json_of(
-                http.post(format!("{url}/v1/parent-codes/redeem"))
-                    .json(&json!({"code": code, "email": email, "password": "a long passphrase", "display_name": evil}))
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await;
+            let (s, e) = post_anon(&http, &format!("{url}/v1/parent-codes/redeem"), &json!({"code": code, "email": email, "password": "a long passphrase", "display_name": evil})).await;
             assert_eq!(
                 (s, e["field"].as_str()),
                 (StatusCode::BAD_REQUEST, Some(field)),
@@ -122,12 +108,9 @@ async fn sql_injection_strings_are_only_data_in_sign_in_codes_paths_and_queries(
             ),
             (&h, reqwest::Method::DELETE, format!("/v1/pupils/{path}")),
         ] {
-            let (s, e) = json_of(
+            let (s, e) = send(
                 http.request(method, format!("{url}{route}"))
-                    .bearer_auth(who)
-                    .send()
-                    .await
-                    .unwrap(),
+                    .bearer_auth(who),
             )
             .await;
             assert!(
@@ -136,13 +119,10 @@ async fn sql_injection_strings_are_only_data_in_sign_in_codes_paths_and_queries(
             );
             assert!(e["error"].is_string(), "a JSON error: {e}");
         }
-        let (s, e) = json_of(
+        let (s, e) = send(
             http.get(format!("{url}/v1/parent-requests"))
                 .query(&[("status", evil)])
-                .bearer_auth(&h)
-                .send()
-                .await
-                .unwrap(),
+                .bearer_auth(&h),
         )
         .await;
         assert_eq!(
@@ -171,26 +151,12 @@ async fn negative_huge_and_non_numeric_cursors_get_a_json_400() {
         "1e9",
         "ten",
     ] {
-        let (s, e) = json_of(
-            http.get(format!("{url}/v1/pull?since={since}"))
-                .bearer_auth(&ta)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, e) = get_as(&http, &format!("{url}/v1/pull?since={since}"), &ta).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "since={since}: {e}");
         assert_eq!(e["error"], "bad_request", "since={since}: {e}");
     }
     // In range but past the log's head: a cursor from another copy of the log (409, REQ-OFF-1).
-    let (s, e) = json_of(
-        http.get(format!("{url}/v1/pull?since={}", i64::MAX))
-            .bearer_auth(&ta)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, e) = get_as(&http, &format!("{url}/v1/pull?since={}", i64::MAX), &ta).await;
     assert_eq!(
         (s, e["error"].as_str()),
         (StatusCode::CONFLICT, Some("stale_cursor")),
@@ -207,49 +173,30 @@ async fn a_signed_out_token_replayed_is_refused_and_writes_nothing() {
     let server = TestServer::fresh(&dir);
     let (http, url) = (Client::new(), server.url());
     let ta = api_token(&http, &url, "tA").await;
-    let out = http
-        .delete(format!("{url}/v1/sessions/current"))
-        .bearer_auth(&ta)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let (s, _) = delete_as(&http, &format!("{url}/v1/sessions/current"), &ta).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
     let before = row_counts(&dir).await;
     let award = json!({"writes": [{"client_id": uuid::Uuid::new_v4(), "op": {"type": "award_points",
         "awards": [{"award_id": uuid::Uuid::new_v4(), "pupil_id": "a1"}], "skill_id": "classA-teamwork",
         "note": null, "awarded_at": chrono::Utc::now()}}]});
-    let (s, e) = json_of(
-        http.post(format!("{url}/v1/push"))
-            .bearer_auth(&ta)
-            .json(&award)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, e) = post_as(&http, &format!("{url}/v1/push"), &ta, &award).await;
     assert_eq!(
         (s, e["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
         "{e}"
     );
-    for route in ["/v1/pull?since=0", "/v1/events"] {
-        let s = http
-            .get(format!("{url}{route}"))
-            .bearer_auth(&ta)
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(s, StatusCode::UNAUTHORIZED, "{route}");
-    }
-    let (s, _) = json_of(
-        http.post(format!("{url}/v1/pupils/a1/parent-code"))
-            .bearer_auth(&ta)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, e) = get_as(&http, &format!("{url}/v1/pull?since=0"), &ta).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{e}");
+    // The event stream is read for its status only: were it (wrongly) open, its body never ends.
+    let s = http
+        .get(format!("{url}/v1/events"))
+        .bearer_auth(&ta)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "/v1/events");
+    let (s, _) = post_empty_as(&http, &format!("{url}/v1/pupils/a1/parent-code"), &ta).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(row_counts(&dir).await, before, "nothing was written");
     // A fresh sign-in works: the server kept serving.
@@ -276,26 +223,21 @@ async fn huge_non_utf8_and_unknown_field_bodies_on_the_code_routes_are_refused()
     ];
     for (route, tok) in &routes {
         let post = |body: Vec<u8>| {
-            let mut r = http
+            let r = http
                 .post(route)
                 .header("content-type", "application/json")
                 .body(body);
-            if let Some(t) = tok {
-                r = r.bearer_auth(t);
+            match tok {
+                Some(t) => r.bearer_auth(t),
+                None => r,
             }
-            r.send()
         };
         // 10 MB: refused from Content-Length (413), or the connection is cut mid-send.
-        match post(vec![b' '; 10 * 1024 * 1024]).await {
+        match post(vec![b' '; 10 * 1024 * 1024]).send().await {
             Ok(resp) => assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{route}"),
             Err(e) => assert!(e.is_request() || e.is_body(), "{route}: {e}"),
         }
-        let (s, e) = json_of(
-            post(vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'])
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, e) = send(post(vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'])).await;
         assert_eq!(
             (s, e["error"].as_str()),
             (StatusCode::BAD_REQUEST, Some("bad_request")),
@@ -303,7 +245,7 @@ async fn huge_non_utf8_and_unknown_field_bodies_on_the_code_routes_are_refused()
         );
         let body = json!({"code": "ABCD-EFGH-JKMN-PQ", "email": "x@example.test", "password": "a long passphrase",
             "display_name": "X", "is_admin": true});
-        let (s, e) = json_of(post(serde_json::to_vec(&body).unwrap()).await.unwrap()).await;
+        let (s, e) = send(post(serde_json::to_vec(&body).unwrap())).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{route}: {e}");
         assert!(
             e["message"].as_str().unwrap().contains("unknown field"),
@@ -379,7 +321,8 @@ async fn malformed_path_and_query_parameters_get_a_json_400_naming_them() {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let (s, e) = json_of(resp).await;
+        let s = resp.status();
+        let e: Value = resp.json().await.unwrap_or(Value::Null);
         assert_eq!(s, StatusCode::BAD_REQUEST, "{route}: {e}");
         assert!(
             content_type.starts_with("application/json"),

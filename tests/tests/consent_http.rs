@@ -1,31 +1,14 @@
 //! Consent records and media uploads over real HTTP on loopback: the read_consent and
 //! write_consent rows of the access matrix, and hostile upload input (REQ-CON-1, CON-4, issue 4).
 
-use homeroom_e2e::TestServer;
+use homeroom_e2e::{
+    api_token as token, get_as, get_bytes_as, get_json, post_as, put_as, send, TestServer,
+};
 use homeroom_protocol::fixture;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 const MATRIX: &str = include_str!("../../../shared/policy/access-matrix.csv");
-
-/// A session token: pupils sign in with their code, everyone else through the shared helper.
-async fn token(http: &Client, url: &str, who: &str) -> String {
-    let u = fixture::user_by_id(who).expect("fixture person");
-    let Some(code) = u.pupil_code() else {
-        return homeroom_e2e::api_token(http, url, who).await;
-    };
-    let r = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&json!({"method": "pupil_code", "code": code}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{who} signs in");
-    r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 fn sha(bytes: &[u8]) -> String {
     homeroom_core::media::sha256_hex(bytes)
@@ -52,14 +35,12 @@ async fn consent_rows_of_the_access_matrix_hold_over_http() {
             tokens.insert(actor.to_owned(), token(&http, &url, actor).await);
         }
         let path = format!("{url}/v1/pupils/{target}/consent");
-        let req = if action == "read_consent" {
-            http.get(&path)
+        let (status, body) = if action == "read_consent" {
+            get_as(&http, &path, &tokens[actor]).await
         } else {
-            http.put(&path).json(&fixture::consent()[target])
+            let record = serde_json::to_value(&fixture::consent()[target]).unwrap();
+            put_as(&http, &path, &tokens[actor], &record).await
         };
-        let resp = req.bearer_auth(&tokens[actor]).send().await.unwrap();
-        let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
         if (status == StatusCode::OK) != allow {
             failures.push(format!("{line}: got {status}"));
         }
@@ -87,31 +68,23 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
     let ta = token(&http, &url, "tA").await;
     let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let good = sha(&bytes);
-    let status = |r: reqwest::Response| async move {
-        let s = r.status();
-        (s, r.json::<Value>().await.unwrap_or(Value::Null))
-    };
     // Not a hash, too big, and not staff.
-    let (s, b) = status(
-        http.post(format!("{url}/v1/media/NOTAHASH"))
-            .bearer_auth(&ta)
-            .json(&json!({"size": 10}))
-            .send()
-            .await
-            .unwrap(),
+    let (s, b) = post_as(
+        &http,
+        &format!("{url}/v1/media/NOTAHASH"),
+        &ta,
+        &json!({"size": 10}),
     )
     .await;
     assert_eq!(
         (s, b["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("sha256"))
     );
-    let (s, b) = status(
-        http.post(format!("{url}/v1/media/{good}"))
-            .bearer_auth(&ta)
-            .json(&json!({"size": 1u64 << 40}))
-            .send()
-            .await
-            .unwrap(),
+    let (s, b) = post_as(
+        &http,
+        &format!("{url}/v1/media/{good}"),
+        &ta,
+        &json!({"size": 1u64 << 40}),
     )
     .await;
     assert_eq!(
@@ -120,110 +93,82 @@ async fn bad_uploads_get_json_errors_and_lose_nothing() {
     );
     // Parents upload message attachments (REQ-MSG-1); pupils upload nothing (REQ-MSG-2).
     let a1 = token(&http, &url, "a1").await;
-    let (s, _) = status(
-        http.post(format!("{url}/v1/media/{good}"))
-            .bearer_auth(&a1)
-            .json(&json!({"size": 10_000}))
-            .send()
-            .await
-            .unwrap(),
+    let (s, _) = post_as(
+        &http,
+        &format!("{url}/v1/media/{good}"),
+        &a1,
+        &json!({"size": 10_000}),
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // A real upload: a chunk at the wrong offset is refused and the acknowledged bytes stay.
-    let (s, b) = status(
-        http.post(format!("{url}/v1/media/{good}"))
-            .bearer_auth(&ta)
-            .json(&json!({"size": 10_000}))
-            .send()
-            .await
-            .unwrap(),
+    let (s, b) = post_as(
+        &http,
+        &format!("{url}/v1/media/{good}"),
+        &ta,
+        &json!({"size": 10_000}),
     )
     .await;
     assert_eq!((s, b["received"].as_u64()), (StatusCode::OK, Some(0)));
     let put = |offset: usize, chunk: Vec<u8>, hash: String| {
-        http.put(format!("{url}/v1/media/{hash}?offset={offset}"))
-            .bearer_auth(&ta)
-            .body(chunk)
-            .send()
+        send(
+            http.put(format!("{url}/v1/media/{hash}?offset={offset}"))
+                .bearer_auth(&ta)
+                .body(chunk),
+        )
     };
-    let (s, b) = status(put(0, bytes[..4000].to_vec(), good.clone()).await.unwrap()).await;
+    let (s, b) = put(0, bytes[..4000].to_vec(), good.clone()).await;
     assert_eq!((s, b["received"].as_u64()), (StatusCode::OK, Some(4000)));
-    let (s, b) = status(put(0, bytes[..4000].to_vec(), good.clone()).await.unwrap()).await;
+    let (s, b) = put(0, bytes[..4000].to_vec(), good.clone()).await;
     assert_eq!(
         (s, b["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("offset"))
     );
-    let (s, b) = status(put(4000, vec![0; 7000], good.clone()).await.unwrap()).await;
+    let (s, b) = put(4000, vec![0; 7000], good.clone()).await;
     assert_eq!(
         (s, b["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("body")),
         "past the size"
     );
-    let (s, b) = status(
-        http.get(format!("{url}/v1/media/{good}"))
-            .bearer_auth(&ta)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, b) = get_as(&http, &format!("{url}/v1/media/{good}"), &ta).await;
     assert_eq!(
         (s, b["received"].as_u64()),
         (StatusCode::OK, Some(4000)),
         "status to resume from"
     );
-    let (s, b) = status(
-        put(4000, bytes[4000..].to_vec(), good.clone())
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, b) = put(4000, bytes[4000..].to_vec(), good.clone()).await;
     assert_eq!((s, b["complete"].as_bool()), (StatusCode::OK, Some(true)));
 
     // Bytes that do not match their name are thrown away, never served.
     let liar = sha(b"something else entirely");
-    http.post(format!("{url}/v1/media/{liar}"))
-        .bearer_auth(&ta)
-        .json(&json!({"size": 100}))
-        .send()
-        .await
-        .unwrap();
-    let (s, b) = status(put(0, vec![1; 100], liar.clone()).await.unwrap()).await;
+    let (s, b) = post_as(
+        &http,
+        &format!("{url}/v1/media/{liar}"),
+        &ta,
+        &json!({"size": 100}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = put(0, vec![1; 100], liar.clone()).await;
     assert_eq!(
         (s, b["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("sha256"))
     );
-    let (s, b) = status(
-        http.get(format!("{url}/v1/media/{liar}"))
-            .bearer_auth(&ta)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, b) = get_as(&http, &format!("{url}/v1/media/{liar}"), &ta).await;
     assert_eq!(
         (s, b["received"].as_u64(), b["complete"].as_bool()),
         (StatusCode::OK, Some(0), Some(false))
     );
     // The verified photo is served to its uploader, and to nobody who cannot see a post of it.
-    let got = http
-        .get(format!("{url}/v1/media/{good}/content"))
-        .bearer_auth(&ta)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.status(), StatusCode::OK);
-    assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
+    let got = get_bytes_as(&http, &format!("{url}/v1/media/{good}/content"), &ta).await;
+    assert_eq!(got, (StatusCode::OK, bytes));
     let pa1 = token(&http, &url, "pa1").await;
-    let other = http
-        .get(format!("{url}/v1/media/{good}/content"))
-        .bearer_auth(&pa1)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    let (s, b) = get_as(&http, &format!("{url}/v1/media/{good}/content"), &pa1).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -238,37 +183,21 @@ async fn posts_reach_only_their_audience_and_tags_are_rechecked_con4() {
             "caption": caption, "tagged": tags}}]})
     };
     let push = |body: Value| {
-        http.post(format!("{url}/v1/push"))
-            .bearer_auth(&ta)
-            .json(&body)
-            .send()
+        let (http, url, ta) = (&http, &url, &ta);
+        async move {
+            let (s, r) = post_as(http, &format!("{url}/v1/push"), ta, &body).await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+            r
+        }
     };
-    let r: Value = push(post(json!(["a1", "a2"]), "blocked"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = push(post(json!(["a1", "a2"]), "blocked")).await;
     assert_eq!(r["results"][0]["status"], "rejected");
     assert_eq!(r["results"][0]["code"], "consent_blocked");
-    let r: Value = push(post(json!(["a1"]), "reading week"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = push(post(json!(["a1"]), "reading week")).await;
     assert_eq!(r["results"][0]["status"], "accepted");
     for (who, sees) in [("pa1", true), ("pa2", true), ("pb1", false), ("tB", false)] {
         let t = token(&http, &url, who).await;
-        let page: Value = http
-            .get(format!("{url}/v1/pull?since=0"))
-            .bearer_auth(&t)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get_json(&http, &format!("{url}/v1/pull?since=0"), &t).await;
         let got = page["changes"]
             .as_array()
             .unwrap()

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use homeroom_e2e::smtp_sink::{SinkMode, SmtpSink, SINK_FROM};
-use homeroom_e2e::{api_token, TestServer};
+use homeroom_e2e::{api_token, get_json, post_anon, post_as, post_empty_as, TestServer};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -24,26 +24,19 @@ async fn invite(
     pupil: &str,
     body: Value,
 ) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{url}/v1/pupils/{pupil}/parent-invitations"))
-        .bearer_auth(tok)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    post_as(
+        http,
+        &format!("{url}/v1/pupils/{pupil}/parent-invitations"),
+        tok,
+        &body,
+    )
+    .await
 }
 
 async fn redeem(http: &Client, url: &str, code: &str, email: &str) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{url}/v1/parent-codes/redeem"))
-        .json(&json!({"code": code, "email": email, "password": "a long passphrase", "display_name": "Invited Parent"}))
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    let body = json!({"code": code, "email": email, "password": "a long passphrase",
+                      "display_name": "Invited Parent"});
+    post_anon(http, &format!("{url}/v1/parent-codes/redeem"), &body).await
 }
 
 /// Unused, unrevoked codes the server holds for `pupil`.
@@ -75,15 +68,8 @@ async fn a_teacher_emails_a_parent_code_and_the_code_in_the_mail_redeems() {
     let (http, url) = (Client::new(), server.url());
     let ta = api_token(&http, &url, "tA").await;
     // A code handed out earlier on paper: the invitation replaces it (one live code per pupil).
-    let paper: Value = http
-        .post(format!("{url}/v1/pupils/a2/parent-code"))
-        .bearer_auth(&ta)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (s, paper) = post_empty_as(&http, &format!("{url}/v1/pupils/a2/parent-code"), &ta).await;
+    assert_eq!(s, StatusCode::OK, "{paper}");
 
     let (s, sent) = invite(
         &http,
@@ -149,15 +135,7 @@ async fn a_teacher_emails_a_parent_code_and_the_code_in_the_mail_redeems() {
     let (s, joined) = redeem(&http, &url, &code, "parent.two@example.test").await;
     assert_eq!(s, StatusCode::OK, "{joined}");
     let parent = joined["token"].as_str().unwrap();
-    let pulled: Value = http
-        .get(format!("{url}/v1/pull?since=0"))
-        .bearer_auth(parent)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pulled = get_json(&http, &format!("{url}/v1/pull?since=0"), parent).await;
     let pupils: Vec<&str> = pulled["directory"]["pupils"]
         .as_array()
         .unwrap()
@@ -178,15 +156,8 @@ async fn a_failed_delivery_is_a_clear_error_that_neither_burns_nor_leaks_a_code(
     let server = TestServer::fresh_with_smtp(&dir, sink.config());
     let (http, url) = (Client::new(), server.url());
     let ta = api_token(&http, &url, "tA").await;
-    let earlier: Value = http
-        .post(format!("{url}/v1/pupils/a2/parent-code"))
-        .bearer_auth(&ta)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (s, earlier) = post_empty_as(&http, &format!("{url}/v1/pupils/a2/parent-code"), &ta).await;
+    assert_eq!(s, StatusCode::OK, "{earlier}");
     let codes_before = all_codes(&dir).await;
 
     for (mode, why) in [

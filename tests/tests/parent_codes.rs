@@ -1,43 +1,18 @@
 //! Parent codes over HTTP (REQ-ACC-2, ACC-3): issued by the class teacher, redeemed once before
 //! they expire, revoked by reissue, at most two parents per pupil, and slow to guess.
 
-use homeroom_e2e::TestServer;
+use homeroom_e2e::{api_token as token, get_json, post_anon, post_empty_as, TestServer};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
-async fn token(http: &Client, url: &str, email: &str, password: &str) -> String {
-    let v: Value = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&json!({"method": "password", "email": email, "password": password, "device_id": homeroom_protocol::fixture::ENROLLED_TABLET_KEY}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap().to_owned()
-}
-
 async fn issue(http: &Client, url: &str, tok: &str, pupil: &str) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{url}/v1/pupils/{pupil}/parent-code"))
-        .bearer_auth(tok)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    post_empty_as(http, &format!("{url}/v1/pupils/{pupil}/parent-code"), tok).await
 }
 
 async fn redeem(http: &Client, url: &str, code: &str, email: &str) -> (StatusCode, Value) {
-    let r = http
-        .post(format!("{url}/v1/parent-codes/redeem"))
-        .json(&json!({"code": code, "email": email, "password": "a long passphrase", "display_name": "New Parent"}))
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    let body = json!({"code": code, "email": email, "password": "a long passphrase",
+                      "display_name": "New Parent"});
+    post_anon(http, &format!("{url}/v1/parent-codes/redeem"), &body).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -45,7 +20,7 @@ async fn a_parent_joins_once_with_the_teachers_code_and_sees_only_their_child() 
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::fresh(&tmp.path().join("server"));
     let (http, url) = (Client::new(), server.url());
-    let ta = token(&http, &url, "ta@greenfield.test", "tA-password").await;
+    let ta = token(&http, &url, "tA").await;
     let (s, code) = issue(&http, &url, &ta, "a2").await;
     assert_eq!(s, StatusCode::OK);
     let code = code["code"].as_str().unwrap().to_owned();
@@ -57,15 +32,7 @@ async fn a_parent_joins_once_with_the_teachers_code_and_sees_only_their_child() 
     assert_eq!(s, StatusCode::OK, "{joined}");
     assert_eq!(joined["me"]["role"], "parent");
     let parent = joined["token"].as_str().unwrap();
-    let pulled: Value = http
-        .get(format!("{url}/v1/pull?since=0"))
-        .bearer_auth(parent)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pulled = get_json(&http, &format!("{url}/v1/pull?since=0"), parent).await;
     let pupils: Vec<&str> = pulled["directory"]["pupils"]
         .as_array()
         .unwrap()
@@ -91,19 +58,15 @@ async fn only_the_class_teacher_or_leaders_issue_and_a_reissue_revokes_the_old_c
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::fresh(&tmp.path().join("server"));
     let (http, url) = (Client::new(), server.url());
-    for (email, pw) in [
-        ("sa@greenfield.test", "sA-password"),
-        ("tb@greenfield.test", "tB-password"),
-        ("pa1@greenfield.test", "pa1-password"),
-    ] {
-        let t = token(&http, &url, email, pw).await;
+    for who in ["sA", "tB", "pa1"] {
+        let t = token(&http, &url, who).await;
         assert_eq!(
             issue(&http, &url, &t, "a1").await.0,
             StatusCode::FORBIDDEN,
-            "{email}"
+            "{who}"
         );
     }
-    let leader = token(&http, &url, "l@greenfield.test", "L-password").await;
+    let leader = token(&http, &url, "L").await;
     let (_, first) = issue(&http, &url, &leader, "a2").await;
     let (_, second) = issue(&http, &url, &leader, "a2").await;
     let (s, _) = redeem(
@@ -134,7 +97,7 @@ async fn a_third_parent_needs_admin_approval() {
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::fresh(&tmp.path().join("server"));
     let (http, url) = (Client::new(), server.url());
-    let ta = token(&http, &url, "ta@greenfield.test", "tA-password").await;
+    let ta = token(&http, &url, "tA").await;
     let (_, c) = issue(&http, &url, &ta, "a1").await;
     assert_eq!(
         redeem(
@@ -176,7 +139,7 @@ async fn mistyped_expired_and_guessed_codes_are_refused_clearly() {
         .contains("no 0, O, 1, I or L"));
 
     // An expired code gets the same answer as a wrong one.
-    let ta = token(&http, &url, "ta@greenfield.test", "tA-password").await;
+    let ta = token(&http, &url, "tA").await;
     let (_, c) = issue(&http, &url, &ta, "a2").await;
     let pool = homeroom_e2e::server_db(&server_dir).await;
     sqlx::query("UPDATE parent_codes SET expires_at = '2000-01-01T00:00:00+00:00'")
