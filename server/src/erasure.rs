@@ -128,8 +128,7 @@ async fn erase_posts(
     school_id: &str,
     pupil_id: &str,
 ) -> Result<(u64, u64, Vec<String>), ServerError> {
-    let (portfolio, tagged) =
-        crate::subject_access::post_ids(&mut **tx, school_id, pupil_id).await?;
+    let (portfolio, tagged) = crate::subject_access::post_ids(tx, school_id, pupil_id).await?;
     let (mut posts, mut comments, mut photos) = (0, 0, Vec::new());
     for post_id in portfolio.iter().chain(&tagged) {
         let row = sqlx::query("SELECT audience, media_sha256 FROM posts WHERE id = $1")
