@@ -94,11 +94,13 @@ pub enum Action {
     SetWorkingHours,
     /// REQ-PRV-5: the restricted safeguarding record.
     ReadSafeguarding,
+    /// REQ-ACC-1: a new class of the school.
+    CreateClass,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and tooling.
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 44] = [
         Action::ReadPoints,
         Action::AwardPoints,
         Action::UndoAward,
@@ -142,6 +144,7 @@ impl Action {
         Action::ApproveParentLink,
         Action::SetWorkingHours,
         Action::ReadSafeguarding,
+        Action::CreateClass,
     ];
 
     /// The snake_case name used in the access matrix and on the wire.
@@ -190,6 +193,7 @@ impl Action {
             Action::ApproveParentLink => "approve_parent_link",
             Action::SetWorkingHours => "set_working_hours",
             Action::ReadSafeguarding => "read_safeguarding",
+            Action::CreateClass => "create_class",
         }
     }
 
@@ -200,7 +204,7 @@ impl Action {
             ReadStory | PostStory | CommentStory | LikeStory | Announce | AddPupil
             | RemovePupil => TargetKind::Class,
             PostSchoolStory | ReadSchoolStory | EnrolDevice | SendEmergency | SetWorkingHours
-            | ReadSafeguarding => TargetKind::School,
+            | ReadSafeguarding | CreateClass => TargetKind::School,
             Message | ReadThreads | ReportMessage | WarnParent | RemoveParent | ReadQuietHours
             | SetQuietHours => TargetKind::User,
             _ => TargetKind::Pupil,
@@ -522,6 +526,8 @@ impl<'f> Ctx<'f> {
             }
             // REQ-PRV-5: the safeguarding record is for leaders only.
             ReadSafeguarding => self.is_leadership(),
+            // REQ-ACC-1: teachers create classes (and teach them); the admin and leaders too.
+            CreateClass => self.is_leadership() || self.who.role == Role::Teacher,
             _ => false,
         }
     }

@@ -16,6 +16,40 @@ pub struct AddPupilRequest {
     pub display_name: String,
 }
 
+/// Most teachers or support staff a new class may name.
+pub const MAX_CLASS_STAFF: usize = 20;
+
+/// `POST /v1/classes`: a new class of the school (REQ-ACC-1). A teacher who creates a class
+/// teaches it; the admin and leaders name its teachers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClassRequest {
+    pub name: String,
+    #[serde(default)]
+    pub teacher_ids: Vec<String>,
+    /// Support staff of the class.
+    #[serde(default)]
+    pub staff_ids: Vec<String>,
+    /// Whether parents see their child's points (REQ-PTS-5); on unless said otherwise.
+    #[serde(default = "default_true")]
+    pub show_points_to_parents: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The class as created, with the school's default skills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedClass {
+    pub class_id: String,
+    pub name: String,
+    pub teacher_ids: Vec<String>,
+    pub staff_ids: Vec<String>,
+    pub show_points_to_parents: bool,
+    pub skills: usize,
+}
+
 /// The new pupil, with the sign-in code the teacher hands them (shown once, stored hashed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddedPupil {

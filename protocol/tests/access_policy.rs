@@ -1,5 +1,5 @@
 //! Rules of the message policy the access matrix has no rows for yet: the school's working hours
-//! (REQ-NOT-1) and the restricted safeguarding record (REQ-PRV-5).
+//! (REQ-NOT-1), the restricted safeguarding record (REQ-PRV-5) and creating a class (REQ-ACC-1).
 
 use homeroom_protocol::access::{can, Action, Target};
 use homeroom_protocol::fixture;
@@ -35,5 +35,16 @@ fn only_leaders_read_the_safeguarding_record() {
     }
     for who in ["tA", "sA", "tB", "pa1", "pa3", "a1", "X"] {
         assert!(!on_school(who, Action::ReadSafeguarding), "{who}");
+    }
+}
+
+// REQ-ACC-1: teachers create classes; so do the admin and leaders. Nobody else.
+#[test]
+fn teachers_and_leadership_create_classes_and_nobody_else_does() {
+    for who in ["H", "L", "tA", "tB"] {
+        assert!(on_school(who, Action::CreateClass), "{who}");
+    }
+    for who in ["sA", "pa1", "pa3", "a1", "X"] {
+        assert!(!on_school(who, Action::CreateClass), "{who}");
     }
 }

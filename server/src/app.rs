@@ -98,6 +98,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/media/{sha256}"),
     ("GET", "/v1/media/{sha256}"),
     ("GET", "/v1/media/{sha256}/content"),
+    ("POST", "/v1/classes"),
     ("POST", "/v1/classes/{class_id}/pupils"),
     ("DELETE", "/v1/classes/{class_id}/pupils/{pupil_id}"),
     ("DELETE", "/v1/pupils/{id}"),
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
                 .get(routes::media::status),
         )
         .route("/v1/media/{sha256}/content", get(routes::media::content))
+        .route("/v1/classes", post(routes::classes::create))
         .route(
             "/v1/classes/{class_id}/pupils",
             post(routes::membership::add_pupil),

@@ -2,7 +2,6 @@
 
 use crate::db::Db;
 use homeroom_protocol::fixture;
-use homeroom_protocol::skills::{skill_id, SkillKind, DEFAULT_SKILLS};
 
 use crate::auth::{hash_password, secret_hash};
 use crate::db::role_name;
@@ -55,47 +54,15 @@ pub async fn seed_fixture(pool: &Db) -> Result<bool, ServerError> {
         .await?;
     }
     for c in fixture::CLASSES.iter() {
-        sqlx::query(
-            "INSERT INTO classes (id, school_id, name, show_points_to_parents) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(c.id)
-        .bind(fixture::SCHOOL_ID)
-        .bind(c.name)
-        .bind(c.show_points_to_parents as i64)
-        .execute(&mut *tx)
-        .await?;
-        let staff = c
-            .teachers
-            .iter()
-            .map(|t| (t, 1))
-            .chain(c.staff.iter().map(|s| (s, 0)));
-        for (user_id, is_teacher) in staff {
-            sqlx::query(
-                "INSERT INTO class_staff (class_id, user_id, is_teacher) VALUES ($1, $2, $3)",
-            )
-            .bind(c.id)
-            .bind(*user_id)
-            .bind(is_teacher)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for s in DEFAULT_SKILLS.iter() {
-            sqlx::query(
-                "INSERT INTO skills (id, class_id, name, icon, weight, kind, category) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(skill_id(c.id, s.key))
-            .bind(c.id)
-            .bind(s.name)
-            .bind(s.icon)
-            .bind(s.weight)
-            .bind(match s.kind {
-                SkillKind::Positive => "positive",
-                SkillKind::NeedsWork => "needs_work",
-            })
-            .bind(s.category)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let class = crate::classes::NewClass {
+            id: c.id,
+            school_id: fixture::SCHOOL_ID,
+            name: c.name,
+            show_points_to_parents: c.show_points_to_parents,
+            teacher_ids: c.teachers,
+            staff_ids: c.staff,
+        };
+        crate::classes::insert(&mut tx, &class).await?;
     }
     for p in fixture::PUPILS.iter() {
         sqlx::query(

@@ -303,6 +303,21 @@ pub async fn server_db(data_dir: &Path) -> homeroom_server::db::Db {
         .expect("open the server's database")
 }
 
+/// Rows in each of `tables` of the server behind `data_dir`: "nothing was written" checks.
+pub async fn table_counts(data_dir: &Path, tables: &[&str]) -> Vec<i64> {
+    let db = server_db(data_dir).await;
+    let mut counts = Vec::with_capacity(tables.len());
+    for table in tables {
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&db)
+                .await
+                .expect("count rows");
+        counts.push(n);
+    }
+    counts
+}
+
 /// With `HOMEROOM_TEST_DATABASE_URL` set (scripts/test does, for its PostgreSQL pass), each
 /// server data directory gets its own PostgreSQL database, created on first use; otherwise the
 /// server keeps embedded SQLite in the directory.

@@ -20,9 +20,7 @@ const INJECTIONS: [&str; 4] = [
 
 /// Rows in the tables these requests could touch, to show nothing was written.
 async fn row_counts(server_dir: &Path) -> Vec<i64> {
-    let db = homeroom_e2e::server_db(server_dir).await;
-    let mut counts = Vec::new();
-    for table in [
+    let tables = [
         "users",
         "sessions",
         "parent_codes",
@@ -30,15 +28,8 @@ async fn row_counts(server_dir: &Path) -> Vec<i64> {
         "parent_link_requests",
         "awards",
         "changes",
-    ] {
-        let n: i64 =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-                .fetch_one(&db)
-                .await
-                .unwrap();
-        counts.push(n);
-    }
-    counts
+    ];
+    homeroom_e2e::table_counts(server_dir, &tables).await
 }
 
 async fn still_serving(http: &Client, url: &str) {

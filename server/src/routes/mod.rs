@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource.
 
+pub mod classes;
 pub mod codes;
 pub mod consent;
 pub mod devices;
