@@ -61,7 +61,7 @@ fn the_admin_creates_a_class_and_its_teacher_awards_a_point_in_it_from_the_table
         .id
         .clone();
     tablet
-        .award_points(&[zoe.clone()], &skill, Some("first day"))
+        .award_points(std::slice::from_ref(&zoe), &skill, Some("first day"))
         .unwrap();
     let pushed = tablet.sync().unwrap();
     assert_eq!((pushed.sent, pushed.refused.len()), (1, 0), "{pushed:?}");
