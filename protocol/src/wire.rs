@@ -16,7 +16,7 @@ pub const MAX_PUPILS_PER_AWARD: usize = 100;
 /// Most writes one push may carry; a client sends a long outbox in several pushes.
 pub const MAX_WRITES_PER_PUSH: usize = 100;
 /// Most changes one pull page returns.
-pub const MAX_CHANGES_PER_PAGE: usize = 500;
+pub const MAX_CHANGES_PER_PAGE: usize = 2_000;
 /// Largest request body the server reads.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

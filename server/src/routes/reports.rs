@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{school_facts, write_tx};
+use crate::db::write_tx;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 use crate::routes::require;
@@ -35,7 +35,7 @@ async fn build(
     pupil_id: &str,
     period: Period,
 ) -> Result<PointsReport, ServerError> {
-    let facts = school_facts(&state.db, school_id).await?;
+    let facts = state.facts.facts(&state.db, school_id).await?;
     let skills = match facts
         .pupils
         .get(pupil_id)
@@ -134,7 +134,7 @@ pub async fn shared(
     caller: Caller,
     Path(pupil_id): Path<String>,
 ) -> Result<Json<Vec<SharedReport>>, ServerError> {
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     if !reports::may_read_shared(&facts, &caller.user_id, &pupil_id) {
         return Err(ServerError::Forbidden(
             "not allowed: read shared reports".into(),
