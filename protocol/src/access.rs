@@ -649,7 +649,12 @@ mod tests {
         assert!(!on_pupil("pa3", Action::ReadGoals, "a3"));
         assert!(!on_pupil("tA", Action::ReadGoals, "a3"));
         assert_eq!(
-            can(&fixture::facts(), None, Action::ReadGoals, &Target::Pupil("a1")),
+            can(
+                &fixture::facts(),
+                None,
+                Action::ReadGoals,
+                &Target::Pupil("a1")
+            ),
             Err(Denied::NotSignedIn)
         );
     }

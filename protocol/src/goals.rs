@@ -63,6 +63,8 @@ pub struct GoalRecord {
     pub id: Uuid,
     pub pupil_id: String,
     pub title: String,
+    /// `goal_kind` on the wire: `kind` names the change a record travels in.
+    #[serde(rename = "goal_kind")]
     pub kind: GoalKind,
     #[serde(default)]
     pub target: Option<u32>,
@@ -112,19 +114,24 @@ pub enum GoalEdit<'a> {
 /// Why a goal or a goal edit is refused; the same words on device and server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GoalError {
-    #[error("title: a goal needs a title")]
+    #[error("a goal needs a title")]
     EmptyTitle,
-    #[error("title: a goal title is at most {MAX_GOAL_TITLE_CHARS} characters")]
+    #[error("a goal title is at most {MAX_GOAL_TITLE_CHARS} characters")]
     TitleTooLong,
-    #[error("target: a target is between 1 and {MAX_GOAL_TARGET}")]
+    #[error("a target is between 1 and {MAX_GOAL_TARGET}")]
     BadTarget,
-    #[error("goal_id: the goal is archived")]
+    #[error("the goal is archived")]
     Archived,
-    #[error("link: a goal links at most {MAX_GOAL_SKILLS} skills and {MAX_GOAL_ITEMS} portfolio items")]
+    #[error("a goal links at most {MAX_GOAL_SKILLS} skills and {MAX_GOAL_ITEMS} portfolio items")]
     TooManyLinks,
 }
 
 impl GoalError {
+    /// The refusal as a push reason: the field, then the words.
+    pub fn reason(&self) -> String {
+        format!("{}: {self}", self.field())
+    }
+
     /// The request field at fault.
     pub fn field(&self) -> &'static str {
         match self {
@@ -232,12 +239,22 @@ impl GoalRecord {
 /// Who reads a pupil's goals: class staff, the pupil, the pupil's own parents — nobody else,
 /// whatever the kind (an EHCP outcome is SEN data: REQ-PTS-8, ACC-5).
 pub fn may_read(facts: &SchoolFacts, user: &str, pupil_id: &str) -> Decision {
-    can(facts, Some(user), Action::ReadGoals, &Target::Pupil(pupil_id))
+    can(
+        facts,
+        Some(user),
+        Action::ReadGoals,
+        &Target::Pupil(pupil_id),
+    )
 }
 
 /// Who creates, edits, archives and links a pupil's goals: staff of the pupil's class.
 pub fn may_manage(facts: &SchoolFacts, user: &str, pupil_id: &str) -> Decision {
-    can(facts, Some(user), Action::ManageGoals, &Target::Pupil(pupil_id))
+    can(
+        facts,
+        Some(user),
+        Action::ManageGoals,
+        &Target::Pupil(pupil_id),
+    )
 }
 
 /// Progress towards one goal over a report period.
@@ -397,7 +414,12 @@ mod tests {
         let p = progress("a1", std::slice::from_ref(&g), &awards, from, until);
         assert_eq!(p.len(), 1);
         assert_eq!(
-            (p[0].points, p[0].awards, p[0].portfolio_items, p[0].progress),
+            (
+                p[0].points,
+                p[0].awards,
+                p[0].portfolio_items,
+                p[0].progress
+            ),
             (2, 2, 1, 3)
         );
         assert_eq!(p[0].percent, Some(75));
@@ -448,6 +470,17 @@ mod tests {
         let awards = [award("a1", "off-task", -1, "2026-11-24T09:00:00Z")];
         let p = progress("a1", &[g], &awards, None, at("2026-11-25T00:00:00Z"));
         assert_eq!((p[0].points, p[0].percent), (-1, Some(0)));
+    }
+
+    #[test]
+    fn a_goal_travels_in_a_change_and_back() {
+        let g = goal("Read aloud", Some(3));
+        let change = crate::wire::Change::Goal(g.clone());
+        let text = serde_json::to_string(&change).unwrap();
+        assert_eq!(
+            serde_json::from_str::<crate::wire::Change>(&text).unwrap(),
+            change
+        );
     }
 
     #[test]

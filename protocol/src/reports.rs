@@ -140,8 +140,7 @@ impl PointsReport {
         goals: &[crate::goals::GoalRecord],
         awards: &[AwardRecord],
     ) -> PointsReport {
-        self.goals =
-            crate::goals::progress(&self.pupil_id, goals, awards, self.from, self.until);
+        self.goals = crate::goals::progress(&self.pupil_id, goals, awards, self.from, self.until);
         self
     }
 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod export;
+pub mod goals;
 pub mod json;
 pub mod limits;
 pub mod live;
