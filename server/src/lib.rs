@@ -12,6 +12,7 @@ pub mod directory;
 pub mod error;
 pub mod export;
 pub mod facts_cache;
+pub mod goals;
 pub mod json;
 pub mod limits;
 pub mod live;

@@ -28,10 +28,12 @@ fn period_of(name: &str) -> Result<Period, ServerError> {
         .ok_or_else(|| ServerError::field("period", "one of day, week, fortnight, month, all_time"))
 }
 
-/// The report as of now, from the awards still held (retention applies: REQ-PTS-7).
+/// The report as of now, from the awards still held (retention applies: REQ-PTS-7), with
+/// progress per goal when `reader` may read the pupil's goals (REQ-PTS-8).
 async fn build(
     state: &AppState,
     school_id: &str,
+    reader: &str,
     pupil_id: &str,
     period: Period,
 ) -> Result<PointsReport, ServerError> {
@@ -46,15 +48,16 @@ async fn build(
     };
     let mut conn = state.db.acquire().await?;
     let awards = super::pupils::awards_of(&mut conn, pupil_id).await?;
+    let goals = if homeroom_protocol::goals::may_read(&facts, reader, pupil_id).is_ok() {
+        crate::goals::of_pupil(&mut conn, school_id, pupil_id).await?
+    } else {
+        Vec::new()
+    };
     let tz = crate::push::schedule::school_time_zone(&state.db, school_id).await?;
-    Ok(reports::build(
-        pupil_id,
-        period,
-        state.clock.now(),
-        tz,
-        &awards,
-        &skills,
-    ))
+    Ok(
+        reports::build(pupil_id, period, state.clock.now(), tz, &awards, &skills)
+            .with_goals(&goals, &awards),
+    )
 }
 
 /// `GET /v1/pupils/{id}/report?period=week`: pupils and parents up to a fortnight, staff all.
@@ -74,7 +77,14 @@ pub async fn report(
     )
     .await?;
     Ok(Json(
-        build(&state, &caller.school_id, &pupil_id, period).await?,
+        build(
+            &state,
+            &caller.school_id,
+            &caller.user_id,
+            &pupil_id,
+            period,
+        )
+        .await?,
     ))
 }
 
@@ -94,7 +104,14 @@ pub async fn share(
         )
     })?;
     require(&state, &caller, action, Target::Pupil(&pupil_id)).await?;
-    let report = build(&state, &caller.school_id, &pupil_id, req.period).await?;
+    let report = build(
+        &state,
+        &caller.school_id,
+        &caller.user_id,
+        &pupil_id,
+        req.period,
+    )
+    .await?;
     let shared = SharedReport {
         id: Uuid::new_v4().to_string(),
         shared_by: caller.user_id.clone(),

@@ -117,6 +117,9 @@ pub(crate) async fn apply_in(
         WriteOp::SetCommentsOpen { post_id, open } => {
             crate::social::set_comments_open(tx, caller, facts, post_id, *open).await?
         }
+        op if op.goal_id().is_some() => {
+            crate::goals::apply(tx, caller, facts, state.clock.now(), op).await?
+        }
         op => {
             let ctx = messaging::Ctx {
                 db: pool,
@@ -175,8 +178,13 @@ async fn apply_messaging(
         | WriteOp::RemoveComment { .. }
         | WriteOp::LikePost { .. }
         | WriteOp::UnlikePost { .. }
-        | WriteOp::SetCommentsOpen { .. } => Err(ServerError::Internal(
-            "award, post and comment writes are applied before messaging".into(),
+        | WriteOp::SetCommentsOpen { .. }
+        | WriteOp::CreateGoal { .. }
+        | WriteOp::UpdateGoal { .. }
+        | WriteOp::ArchiveGoal { .. }
+        | WriteOp::LinkGoal { .. }
+        | WriteOp::UnlinkGoal { .. } => Err(ServerError::Internal(
+            "award, post, comment and goal writes are applied before messaging".into(),
         )),
     }
 }
@@ -432,6 +440,8 @@ fn visible(facts: &SchoolFacts, user: &str, change: &Change) -> bool {
             audience.may_read(facts, user)
         }
         Change::Like(l) => l.audience.may_read(facts, user),
+        // REQ-PTS-8: goals (EHCP outcomes among them) reach the pupil, their family, class staff.
+        Change::Goal(g) => homeroom_protocol::goals::may_read(facts, user, &g.pupil_id).is_ok(),
         // Messages and announcements are filtered where the pull reads them (REQ-MSG-1..3).
         Change::Message(_) | Change::MessageState(_) | Change::Announcement(_) => false,
     }
