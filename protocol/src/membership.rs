@@ -99,6 +99,9 @@ pub struct PupilExport {
     pub class_id: Option<String>,
     pub parents: Vec<ExportedParent>,
     pub awards: Vec<AwardRecord>,
+    /// Learning goals and EHCP outcomes, archived ones too (REQ-PTS-8).
+    #[serde(default)]
+    pub goals: Vec<crate::goals::GoalRecord>,
     /// Requests to join as a parent (approved, declined or pending) that name this pupil.
     #[serde(default)]
     pub parent_requests: Vec<ExportedParentRequest>,
@@ -180,6 +183,9 @@ pub struct ExportedMedia {
 pub struct ErasedPupil {
     pub pupil_id: String,
     pub awards_deleted: u64,
+    /// Learning goals and EHCP outcomes erased (REQ-PTS-8).
+    #[serde(default)]
+    pub goals_deleted: u64,
     pub parent_links_deleted: u64,
     /// Messages of parents the erasure left with no child at the school.
     #[serde(default)]

@@ -39,6 +39,7 @@ pub async fn erase_pupil(
         .execute(&mut **tx)
         .await?
         .rows_affected();
+    let goals_deleted = crate::goals::erase(tx, school_id, pupil_id).await?;
     let (posts_deleted, comments_deleted, photos) = erase_posts(tx, school_id, pupil_id).await?;
     let media_to_delete = unshared_media(tx, school_id, photos).await?;
     // The consent record and its history are the pupil's too (the record's key would also keep
@@ -108,6 +109,7 @@ pub async fn erase_pupil(
         summary: ErasedPupil {
             pupil_id: pupil_id.to_owned(),
             awards_deleted,
+            goals_deleted,
             parent_links_deleted,
             messages_deleted,
             posts_deleted,

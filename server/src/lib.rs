@@ -13,6 +13,8 @@ pub mod directory;
 pub mod erasure;
 pub mod error;
 pub mod export;
+pub mod facts_cache;
+pub mod goals;
 pub mod json;
 pub mod limits;
 pub mod live;

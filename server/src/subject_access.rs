@@ -1,5 +1,5 @@
 //! Everything the school holds on one pupil, gathered for a subject-access request (REQ-PRV-4):
-//! the record, parents and requests, awards, consent and its history, portfolio items with their
+//! the record, parents and requests, awards, goals, consent and its history, portfolio items with their
 //! comments and likes, posts the pupil is tagged in, their photos, and shared reports.
 
 use chrono::{DateTime, Utc};
@@ -109,6 +109,7 @@ pub async fn collect(
         class_id: pupil.try_get("class_id")?,
         parents: parents(conn, pupil_id).await?,
         awards: crate::routes::pupils::awards_of(conn, pupil_id).await?,
+        goals: crate::goals::of_pupil(conn, school_id, pupil_id).await?,
         parent_requests: parent_requests(conn, school_id, pupil_id).await?,
         consent: current_consent(conn, pupil_id).await?,
         consent_history,
