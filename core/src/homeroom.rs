@@ -722,6 +722,22 @@ impl Homeroom {
                     | WriteOp::SetCommentsOpen { .. }) => {
                         crate::social::settle(&tx, &session.me.user_id, op, &result.outcome)?
                     }
+                    // REQ-PTS-8: an accepted goal write is kept; a refused one vanishes with its
+                    // outbox entry (unsent goal edits are only ever laid over the server's).
+                    op @ (WriteOp::CreateGoal { .. }
+                    | WriteOp::UpdateGoal { .. }
+                    | WriteOp::ArchiveGoal { .. }
+                    | WriteOp::LinkGoal { .. }
+                    | WriteOp::UnlinkGoal { .. }) => {
+                        if accepted {
+                            crate::goals::settle_accepted(
+                                &tx,
+                                self.store.sealer(),
+                                op,
+                                &session.me.user_id,
+                            )?;
+                        }
+                    }
                     WriteOp::CreatePost(post) => {
                         if let WriteOutcome::Rejected { code, reason } = &result.outcome {
                             crate::photos::roll_back_post(&tx, post)?;
@@ -820,6 +836,7 @@ impl Homeroom {
                     | Change::CommentsOpen { .. } => {
                         crate::social::apply_change(&tx, self.store.sealer(), change)?
                     }
+                    Change::Goal(g) => crate::store::goals::upsert(&tx, self.store.sealer(), g)?,
                 }
             }
             if let Some(dir) = &page.directory {
@@ -841,6 +858,16 @@ impl Homeroom {
                     .cloned()
                     .collect();
                 changed.extend(awards::purge_except(&tx, &visible)?);
+                // Goals too: EHCP outcomes are SEN data (REQ-PTS-8, ACC-5).
+                let me = session.me.user_id.as_str();
+                let readable: Vec<String> = dir
+                    .facts
+                    .pupils
+                    .keys()
+                    .filter(|p| homeroom_protocol::goals::may_read(&dir.facts, me, p).is_ok())
+                    .cloned()
+                    .collect();
+                crate::store::goals::purge_except(&tx, &readable)?;
                 // Feeds this person may no longer read go too, with their cached photos.
                 self.purge_unreadable_posts(&tx, dir, &session.me.user_id)?;
             }

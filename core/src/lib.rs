@@ -7,6 +7,7 @@ pub mod api;
 pub mod backoff;
 pub mod consent;
 pub mod error;
+pub mod goals;
 pub mod homeroom;
 pub mod live;
 pub mod media;

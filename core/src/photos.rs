@@ -409,7 +409,8 @@ impl Homeroom {
             | Change::Comment(_)
             | Change::CommentRemoved { .. }
             | Change::Like(_)
-            | Change::CommentsOpen { .. } => Ok(()),
+            | Change::CommentsOpen { .. }
+            | Change::Goal(_) => Ok(()),
         }
     }
 

@@ -48,13 +48,19 @@ impl Homeroom {
                 .into_iter()
                 .map(|a| a.record)
                 .collect();
-        Ok(reports::build(
-            pupil_id,
-            period,
-            now,
-            tz,
-            &held,
-            &dir.skills,
-        ))
+        // Progress per goal, for whoever may read the pupil's goals (REQ-PTS-8).
+        let goals = if homeroom_protocol::goals::may_read(&dir.facts, &session.me.user_id, pupil_id)
+            .is_ok()
+        {
+            crate::goals::view(
+                &self.store.conn(),
+                self.store.sealer(),
+                &session.me.user_id,
+                pupil_id,
+            )?
+        } else {
+            Vec::new()
+        };
+        Ok(reports::build(pupil_id, period, now, tz, &held, &dir.skills).with_goals(&goals, &held))
     }
 }

@@ -94,11 +94,15 @@ pub enum Action {
     SetWorkingHours,
     /// REQ-PRV-5: the restricted safeguarding record.
     ReadSafeguarding,
+    /// REQ-PTS-8: a pupil's learning goals and EHCP outcomes, with their progress.
+    ReadGoals,
+    /// REQ-PTS-8: create, edit, archive and link a pupil's goals.
+    ManageGoals,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and tooling.
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 45] = [
         Action::ReadPoints,
         Action::AwardPoints,
         Action::UndoAward,
@@ -142,6 +146,8 @@ impl Action {
         Action::ApproveParentLink,
         Action::SetWorkingHours,
         Action::ReadSafeguarding,
+        Action::ReadGoals,
+        Action::ManageGoals,
     ];
 
     /// The snake_case name used in the access matrix and on the wire.
@@ -190,6 +196,8 @@ impl Action {
             Action::ApproveParentLink => "approve_parent_link",
             Action::SetWorkingHours => "set_working_hours",
             Action::ReadSafeguarding => "read_safeguarding",
+            Action::ReadGoals => "read_goals",
+            Action::ManageGoals => "manage_goals",
         }
     }
 
@@ -472,6 +480,10 @@ impl<'f> Ctx<'f> {
             ReadReportMonth | ReadReportAllTime | ShareReportMonth | ShareReportAllTime => staff,
             AwardPoints | UndoAward | AddPortfolioItem | ApproveWork => staff,
             ReadPortfolio => staff || own || parent,
+            // REQ-PTS-8: goals (EHCP outcomes among them) are for the pupil, their own family
+            // and class staff only; staff set them. Not gated by PTS-5: a goal is not points.
+            ReadGoals => staff || own || parent,
+            ManageGoals => staff,
             SubmitWork => own,
             ReadPendingWork => staff || own,
             CommentPortfolio | LikePortfolio => staff || parent,
@@ -610,6 +622,61 @@ impl<'f> Ctx<'f> {
                 }
             }
             _ => deny(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture;
+
+    fn on_pupil(who: &str, action: Action, pupil: &str) -> bool {
+        can(&fixture::facts(), Some(who), action, &Target::Pupil(pupil)).is_ok()
+    }
+
+    // REQ-PTS-8, ACC-5: a pupil's goals (EHCP outcomes among them) are read by class staff and
+    // leaders, the pupil and the pupil's own parents — by nobody else.
+    #[test]
+    fn only_class_staff_the_pupil_and_their_parents_read_goals() {
+        for who in ["tA", "sA", "L", "H", "a1", "pa1"] {
+            assert!(on_pupil(who, Action::ReadGoals, "a1"), "{who}");
+        }
+        for who in ["pa2", "a2", "pb1", "b1", "tB", "pa3", "X"] {
+            assert!(!on_pupil(who, Action::ReadGoals, "a1"), "{who}");
+        }
+        // A pupil who left takes their goals out of everyone's reach, their parent's too.
+        assert!(!on_pupil("pa3", Action::ReadGoals, "a3"));
+        assert!(!on_pupil("tA", Action::ReadGoals, "a3"));
+        assert_eq!(
+            can(
+                &fixture::facts(),
+                None,
+                Action::ReadGoals,
+                &Target::Pupil("a1")
+            ),
+            Err(Denied::NotSignedIn)
+        );
+    }
+
+    // REQ-PTS-8: staff of the pupil's class set and link goals; families and pupils read them.
+    #[test]
+    fn only_class_staff_manage_goals() {
+        for who in ["tA", "sA", "L", "H"] {
+            assert!(on_pupil(who, Action::ManageGoals, "a1"), "{who}");
+        }
+        for who in ["pa1", "a1", "pa2", "a2", "tB", "pb1", "X"] {
+            assert!(!on_pupil(who, Action::ManageGoals, "a1"), "{who}");
+        }
+        assert!(on_pupil("tB", Action::ManageGoals, "b1"));
+        assert!(!on_pupil("tA", Action::ManageGoals, "a3"), "a3 has left");
+    }
+
+    #[test]
+    fn goal_action_names_round_trip() {
+        for a in [Action::ReadGoals, Action::ManageGoals] {
+            assert_eq!(a.name().parse::<Action>(), Ok(a));
+            assert_eq!(a.target_kind(), TargetKind::Pupil);
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod consent;
 pub mod devices;
 pub mod fixture;
+pub mod goals;
 pub mod invites;
 pub mod membership;
 pub mod messaging;

@@ -63,6 +63,9 @@ pub struct PupilExport {
     pub class_id: Option<String>,
     pub parents: Vec<ExportedParent>,
     pub awards: Vec<AwardRecord>,
+    /// Learning goals and EHCP outcomes, archived ones too (REQ-PTS-8).
+    #[serde(default)]
+    pub goals: Vec<crate::goals::GoalRecord>,
 }
 
 /// `DELETE /v1/pupils/{id}`: what erasing a pupil who has left removed.
@@ -70,6 +73,9 @@ pub struct PupilExport {
 pub struct ErasedPupil {
     pub pupil_id: String,
     pub awards_deleted: u64,
+    /// Learning goals and EHCP outcomes erased (REQ-PTS-8).
+    #[serde(default)]
+    pub goals_deleted: u64,
     pub parent_links_deleted: u64,
     /// Messages of parents the erasure left with no child at the school.
     #[serde(default)]

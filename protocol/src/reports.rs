@@ -127,6 +127,22 @@ pub struct PointsReport {
     pub awards: u32,
     /// Per skill, largest share first (ties by name), skills with no awards left out.
     pub slices: Vec<ReportSlice>,
+    /// Progress towards each of the pupil's goals not archived, in the same period
+    /// (REQ-PTS-8); empty for a reader who may not read the pupil's goals.
+    #[serde(default)]
+    pub goals: Vec<crate::goals::GoalProgress>,
+}
+
+impl PointsReport {
+    /// Adds progress per goal over the report's own period, from the same awards (REQ-PTS-8).
+    pub fn with_goals(
+        mut self,
+        goals: &[crate::goals::GoalRecord],
+        awards: &[AwardRecord],
+    ) -> PointsReport {
+        self.goals = crate::goals::progress(&self.pupil_id, goals, awards, self.from, self.until);
+        self
+    }
 }
 
 /// Builds `pupil`'s report for `period` at `now` from `awards` (any pupils; others are ignored)
@@ -189,6 +205,7 @@ pub fn build(
         total: positive - needs_work,
         awards: count,
         slices,
+        goals: Vec::new(),
     }
 }
 

@@ -16,7 +16,7 @@ pub const MAX_PUPILS_PER_AWARD: usize = 100;
 /// Most writes one push may carry; a client sends a long outbox in several pushes.
 pub const MAX_WRITES_PER_PUSH: usize = 100;
 /// Most changes one pull page returns.
-pub const MAX_CHANGES_PER_PAGE: usize = 500;
+pub const MAX_CHANGES_PER_PAGE: usize = 2_000;
 /// Largest request body the server reads.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -129,6 +129,48 @@ pub enum WriteOp {
     UnlikePost { post_id: Uuid },
     /// REQ-STO-4: class staff turn comments on a post off (or on again).
     SetCommentsOpen { post_id: Uuid, open: bool },
+    /// REQ-PTS-8: class staff set a pupil a learning goal or an EHCP outcome.
+    CreateGoal {
+        goal_id: Uuid,
+        pupil_id: String,
+        title: String,
+        kind: crate::goals::GoalKind,
+        #[serde(default)]
+        target: Option<u32>,
+    },
+    /// REQ-PTS-8: a new title and target (none clears the target).
+    UpdateGoal {
+        goal_id: Uuid,
+        title: String,
+        #[serde(default)]
+        target: Option<u32>,
+    },
+    /// REQ-PTS-8: the goal is done with; it leaves the report and takes no more edits.
+    ArchiveGoal { goal_id: Uuid },
+    /// REQ-PTS-8: a skill of the pupil's class or an item of their portfolio counts towards it.
+    LinkGoal {
+        goal_id: Uuid,
+        link: crate::goals::GoalLink,
+    },
+    /// REQ-PTS-8: it no longer counts.
+    UnlinkGoal {
+        goal_id: Uuid,
+        link: crate::goals::GoalLink,
+    },
+}
+
+impl WriteOp {
+    /// The goal a goal write edits (REQ-PTS-8); `None` for every other write.
+    pub fn goal_id(&self) -> Option<Uuid> {
+        match self {
+            WriteOp::CreateGoal { goal_id, .. }
+            | WriteOp::UpdateGoal { goal_id, .. }
+            | WriteOp::ArchiveGoal { goal_id }
+            | WriteOp::LinkGoal { goal_id, .. }
+            | WriteOp::UnlinkGoal { goal_id, .. } => Some(*goal_id),
+            _ => None,
+        }
+    }
 }
 
 /// One pupil of an award action and the id of the award made for them.
@@ -250,6 +292,8 @@ pub enum Change {
         audience: crate::posts::Audience,
         open: bool,
     },
+    /// A pupil's goal as it now stands, links included (REQ-PTS-8): devices replace their copy.
+    Goal(crate::goals::GoalRecord),
 }
 
 /// One message of a 1:1 thread between a parent and a staff member.

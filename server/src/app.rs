@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::db::Db;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
+use axum::serve::ListenerExt;
 use axum::Router;
 use homeroom_protocol::wire::MAX_BODY_BYTES;
 use tokio::net::TcpListener;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub push_wake: std::sync::Arc<tokio::sync::Notify>,
     /// The instance's group-committing writer for pushes (issue 5 load target).
     pub writer: std::sync::Arc<crate::writer::Writer>,
+    /// The schools' facts and people's directories, reused until the database says they changed.
+    pub facts: std::sync::Arc<crate::facts_cache::FactsCache>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             mailer: None,
             push_wake: Default::default(),
             writer: Default::default(),
+            facts: Default::default(),
         }
     }
 }
@@ -257,8 +261,15 @@ impl Bound {
             shutdown.await;
             live.close();
         };
+        // Small writes go out at once: with Nagle's algorithm a response's last segment can wait
+        // for the device's delayed acknowledgement (tens of milliseconds per request).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(
-            self.listener,
+            listener,
             self.app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)

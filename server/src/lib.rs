@@ -11,6 +11,8 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod export;
+pub mod facts_cache;
+pub mod goals;
 pub mod json;
 pub mod limits;
 pub mod live;

@@ -26,21 +26,23 @@ fn reject(code: RejectCode, reason: impl Into<String>) -> WriteOutcome {
 }
 
 /// A live post as the rules need it.
-struct Post {
-    audience: Audience,
+pub(crate) struct Post {
+    pub(crate) audience: Audience,
     comments_off: bool,
+    /// When it was posted, as stored (RFC 3339): goals count items by it (REQ-PTS-8).
+    pub(crate) posted_at: String,
 }
 
 /// The post, if it exists, is not withdrawn and `caller` may read it; otherwise the refusal to
 /// give (the same for "no such post" and "not yours to see": nothing leaks).
-async fn readable_post(
+pub(crate) async fn readable_post(
     tx: &mut DbTx<'_>,
     caller: &Caller,
     facts: &SchoolFacts,
     post_id: &Uuid,
 ) -> Result<Result<Post, WriteOutcome>, ServerError> {
     let row = sqlx::query(
-        "SELECT audience, comments_off FROM posts
+        "SELECT audience, comments_off, posted_at FROM posts
          WHERE id = $1 AND school_id = $2 AND withdrawn = 0",
     )
     .bind(post_id.to_string())
@@ -58,6 +60,7 @@ async fn readable_post(
     Ok(Ok(Post {
         audience,
         comments_off: row.try_get::<i64, _>("comments_off")? != 0,
+        posted_at: row.try_get("posted_at")?,
     }))
 }
 

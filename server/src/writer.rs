@@ -6,7 +6,7 @@
 //! once committed. Under light load a batch is one push, so latency is unchanged; under load the
 //! batches grow by themselves (whatever queued while the previous commit ran).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use homeroom_protocol::access::SchoolFacts;
 use homeroom_protocol::wire::{ClientWrite, WriteOutcome};
@@ -28,7 +28,7 @@ type Reply = oneshot::Sender<Result<Vec<WriteOutcome>, ServerError>>;
 /// One push: its writes, applied in order.
 struct Job {
     caller: Caller,
-    facts: SchoolFacts,
+    facts: Arc<SchoolFacts>,
     writes: Vec<ClientWrite>,
     reply: Reply,
 }
@@ -46,7 +46,7 @@ pub struct Writer {
 pub async fn apply(
     state: &AppState,
     caller: &Caller,
-    facts: SchoolFacts,
+    facts: Arc<SchoolFacts>,
     writes: Vec<ClientWrite>,
 ) -> Result<Vec<WriteOutcome>, ServerError> {
     let queue = state.writer.queue.get_or_init(|| {

@@ -158,21 +158,39 @@ fn handle(
             let (Ok(mut c_read), Ok(mut s_write)) = (client.try_clone(), server.try_clone()) else {
                 return;
             };
+            // Relayed at once, as a real network would: no Nagle delay added by the proxy.
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
             let up = counted.clone();
             std::thread::spawn(move || {
-                let n = std::io::copy(&mut c_read, &mut s_write).unwrap_or(0);
-                up[0].fetch_add(n, Ordering::Relaxed);
+                relay_counting(&mut c_read, &mut s_write, &up[0]);
                 let _ = s_write.shutdown(Shutdown::Write);
             });
             let mut server = server;
             if mode == Fault::Pass {
-                let n = std::io::copy(&mut server, &mut client).unwrap_or(0);
-                counted[1].fetch_add(n, Ordering::Relaxed);
+                relay_counting(&mut server, &mut client, &counted[1]);
             } else {
                 relay_head_and_a_little(&mut server, &mut client);
             }
             let _ = client.shutdown(Shutdown::Both);
             let _ = server.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Copies `from` to `to` until either side closes, counting bytes as they pass (so a reading
+/// taken while a connection is still open is already true).
+fn relay_counting(from: &mut TcpStream, to: &mut TcpStream, counter: &AtomicU64) {
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+                counter.fetch_add(n as u64, Ordering::Relaxed);
+            }
         }
     }
 }

@@ -21,6 +21,8 @@ mod messaging;
 pub use messaging::*;
 mod consent;
 pub use consent::*;
+mod goals;
+pub use goals::*;
 mod reports;
 pub use reports::*;
 mod social;

@@ -32,6 +32,8 @@ pub struct PointsReportView {
     pub total: i64,
     pub awards: u32,
     pub slices: Vec<ReportSlice>,
+    /// Progress per goal in the period (REQ-PTS-8).
+    pub goals: Vec<super::GoalProgressView>,
 }
 
 fn to_view(r: PointsReport) -> PointsReportView {
@@ -56,6 +58,7 @@ fn to_view(r: PointsReport) -> PointsReportView {
                 points: s.points,
             })
             .collect(),
+        goals: r.goals.into_iter().map(Into::into).collect(),
     }
 }
 

@@ -58,24 +58,27 @@ pub fn insert_pending(
 /// Stores an award from the server. A local award the server has not acknowledged yet is
 /// left alone: pulled data never overwrites an unsent edit.
 pub fn upsert_pulled(conn: &Connection, sealer: &Sealer, a: &AwardRecord) -> Result<(), CoreError> {
-    conn.execute(
+    // Cached: a cold sync runs this thousands of times.
+    let mut stmt = conn
+        .prepare_cached(
         "INSERT INTO awards (id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)
          ON CONFLICT(id) DO UPDATE SET pupil_id = excluded.pupil_id, class_id = excluded.class_id,
              skill_id = excluded.skill_id, points = excluded.points, note = excluded.note,
              awarded_by = excluded.awarded_by, awarded_at = excluded.awarded_at
          WHERE awards.pending = 0",
-        params![
-            a.id.to_string(),
-            a.pupil_id,
-            a.class_id,
-            a.skill_id,
-            a.points,
-            seal_note(sealer, a)?,
-            a.awarded_by,
-            a.awarded_at.to_rfc3339()
-        ],
-    )
+        )
+        .ctx("preparing to save a pulled award")?;
+    stmt.execute(params![
+        a.id.to_string(),
+        a.pupil_id,
+        a.class_id,
+        a.skill_id,
+        a.points,
+        seal_note(sealer, a)?,
+        a.awarded_by,
+        a.awarded_at.to_rfc3339()
+    ])
     .ctx("saving a pulled award")?;
     Ok(())
 }

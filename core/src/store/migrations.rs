@@ -117,6 +117,16 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE messages ADD COLUMN attachments BLOB;
      ALTER TABLE media_uploads ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE outbox ADD COLUMN needs_media TEXT;",
+    // 7: learning goals and EHCP outcomes (REQ-PTS-8): the server's record of each goal,
+    // sealed (an EHCP outcome is SEN data); unsent edits live in the outbox and are laid over
+    // these records when read, so a refused edit simply disappears.
+    "CREATE TABLE goals (
+         id TEXT PRIMARY KEY,
+         pupil_id TEXT NOT NULL,
+         record BLOB NOT NULL,
+         pending INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX goals_pupil ON goals(pupil_id);",
 ];
 
 /// Brings the schema up to date; a cache from a newer app version is refused, not guessed at.

@@ -3,6 +3,7 @@
 //! Notes, outbox entries and settings are sealed with the app's keystore key (REQ-PRV-3).
 
 pub mod awards;
+pub mod goals;
 pub mod kv;
 pub mod media;
 pub mod messages;

@@ -76,11 +76,25 @@ pub fn next_batch(
     sealer: &Sealer,
     limit: usize,
 ) -> Result<Vec<ClientWrite>, CoreError> {
+    read(conn, sealer, limit, true)
+}
+
+/// Every unsent write, in order, media or not: what the device shows on top of pulled data.
+pub fn all(conn: &Connection, sealer: &Sealer) -> Result<Vec<ClientWrite>, CoreError> {
+    read(conn, sealer, i64::MAX as usize, false)
+}
+
+fn read(
+    conn: &Connection,
+    sealer: &Sealer,
+    limit: usize,
+    stop_at_media: bool,
+) -> Result<Vec<ClientWrite>, CoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT client_id, op, needs_media FROM outbox ORDER BY seq LIMIT ?1")
         .ctx("preparing the outbox query")?;
     let rows = stmt
-        .query_map([limit as i64], |r| {
+        .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
@@ -91,7 +105,7 @@ pub fn next_batch(
     let mut out = Vec::new();
     for row in rows {
         let (id, op, needs) = row.ctx("reading an outbox row")?;
-        if let Some(needs) = needs {
+        if let Some(needs) = needs.filter(|_| stop_at_media) {
             if !media_ready(conn, &needs)? {
                 break;
             }

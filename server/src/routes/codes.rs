@@ -15,7 +15,7 @@ use sqlx::Row;
 
 use crate::app::AppState;
 use crate::auth::{create_session, hash_password, secret_hash, Caller};
-use crate::db::{school_facts, DbTx};
+use crate::db::DbTx;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 
@@ -78,7 +78,7 @@ pub async fn issue(
     caller: Caller,
     Path(pupil_id): Path<String>,
 ) -> Result<Json<ParentCode>, ServerError> {
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     can(
         &facts,
         Some(&caller.user_id),

@@ -9,7 +9,6 @@ use homeroom_protocol::consent::ConsentRecord;
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::db::school_facts;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 
@@ -19,7 +18,7 @@ async fn allowed(
     action: Action,
     pupil: &str,
 ) -> Result<(), ServerError> {
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     can(&facts, Some(&caller.user_id), action, &Target::Pupil(pupil)).map_err(|d| match d {
         homeroom_protocol::Denied::UnknownTarget(_) => ServerError::NotFound,
         d => ServerError::Forbidden(d.to_string()),

@@ -12,7 +12,7 @@ use homeroom_protocol::messaging::{
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{school_facts, write_tx};
+use crate::db::write_tx;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 use crate::messaging::display_name;
@@ -49,7 +49,7 @@ pub async fn send(
     caller: Caller,
     ApiJson(req): ApiJson<EmergencyRequest>,
 ) -> Result<(StatusCode, Json<EmergencyRecord>), ServerError> {
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     can(
         &facts,
         Some(&caller.user_id),

@@ -21,7 +21,6 @@ use homeroom_protocol::access::{can, Action, Target};
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::db::school_facts;
 use crate::error::ServerError;
 
 /// Refuses with 403 unless the caller may do `action` to `target` under the shared rules; asked
@@ -32,7 +31,7 @@ pub(crate) async fn require(
     action: Action,
     target: Target<'_>,
 ) -> Result<(), ServerError> {
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     can(&facts, Some(&caller.user_id), action, &target)
         .map_err(|d| ServerError::Forbidden(d.to_string()))
 }

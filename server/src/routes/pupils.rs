@@ -60,6 +60,7 @@ pub async fn export(
         });
     }
     let awards = awards_of(&mut tx, &pupil_id).await?;
+    let goals = crate::goals::of_pupil(&mut tx, &caller.school_id, &pupil_id).await?;
     // Exports are themselves personal-data events: on record before the data leaves.
     audit::record(&mut tx, &caller, "export_pupil", &pupil_id).await?;
     tx.commit().await?;
@@ -71,10 +72,11 @@ pub async fn export(
         class_id: pupil.try_get("class_id")?,
         parents,
         awards,
+        goals,
     }))
 }
 
-/// `DELETE /v1/pupils/{id}`: erases a pupil who has left — awards (and their log entries),
+/// `DELETE /v1/pupils/{id}`: erases a pupil who has left — awards and goals (and their log entries),
 /// parent links and codes, the conversations of parents left with no child here (safeguarding
 /// copies stay: REQ-PRV-5), the pupil's account and sessions, and the pupil record. Only the
 /// admin may, and only once the pupil is out of every class (the shared rule says so).
@@ -104,6 +106,7 @@ pub async fn erase(
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    let goals_deleted = crate::goals::erase(&mut tx, &caller.school_id, &pupil_id).await?;
     // The consent record is the pupil's too (and its key would keep the pupil row alive).
     sqlx::query("DELETE FROM consent WHERE pupil_id = $1")
         .bind(&pupil_id)
@@ -158,6 +161,7 @@ pub async fn erase(
     Ok(Json(ErasedPupil {
         pupil_id,
         awards_deleted,
+        goals_deleted,
         parent_links_deleted,
         messages_deleted,
     }))

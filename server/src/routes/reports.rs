@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{school_facts, write_tx};
+use crate::db::write_tx;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 use crate::routes::require;
@@ -28,14 +28,16 @@ fn period_of(name: &str) -> Result<Period, ServerError> {
         .ok_or_else(|| ServerError::field("period", "one of day, week, fortnight, month, all_time"))
 }
 
-/// The report as of now, from the awards still held (retention applies: REQ-PTS-7).
+/// The report as of now, from the awards still held (retention applies: REQ-PTS-7), with
+/// progress per goal when `reader` may read the pupil's goals (REQ-PTS-8).
 async fn build(
     state: &AppState,
     school_id: &str,
+    reader: &str,
     pupil_id: &str,
     period: Period,
 ) -> Result<PointsReport, ServerError> {
-    let facts = school_facts(&state.db, school_id).await?;
+    let facts = state.facts.facts(&state.db, school_id).await?;
     let skills = match facts
         .pupils
         .get(pupil_id)
@@ -46,15 +48,16 @@ async fn build(
     };
     let mut conn = state.db.acquire().await?;
     let awards = super::pupils::awards_of(&mut conn, pupil_id).await?;
+    let goals = if homeroom_protocol::goals::may_read(&facts, reader, pupil_id).is_ok() {
+        crate::goals::of_pupil(&mut conn, school_id, pupil_id).await?
+    } else {
+        Vec::new()
+    };
     let tz = crate::push::schedule::school_time_zone(&state.db, school_id).await?;
-    Ok(reports::build(
-        pupil_id,
-        period,
-        state.clock.now(),
-        tz,
-        &awards,
-        &skills,
-    ))
+    Ok(
+        reports::build(pupil_id, period, state.clock.now(), tz, &awards, &skills)
+            .with_goals(&goals, &awards),
+    )
 }
 
 /// `GET /v1/pupils/{id}/report?period=week`: pupils and parents up to a fortnight, staff all.
@@ -74,7 +77,14 @@ pub async fn report(
     )
     .await?;
     Ok(Json(
-        build(&state, &caller.school_id, &pupil_id, period).await?,
+        build(
+            &state,
+            &caller.school_id,
+            &caller.user_id,
+            &pupil_id,
+            period,
+        )
+        .await?,
     ))
 }
 
@@ -94,7 +104,14 @@ pub async fn share(
         )
     })?;
     require(&state, &caller, action, Target::Pupil(&pupil_id)).await?;
-    let report = build(&state, &caller.school_id, &pupil_id, req.period).await?;
+    let report = build(
+        &state,
+        &caller.school_id,
+        &caller.user_id,
+        &pupil_id,
+        req.period,
+    )
+    .await?;
     let shared = SharedReport {
         id: Uuid::new_v4().to_string(),
         shared_by: caller.user_id.clone(),
@@ -134,7 +151,7 @@ pub async fn shared(
     caller: Caller,
     Path(pupil_id): Path<String>,
 ) -> Result<Json<Vec<SharedReport>>, ServerError> {
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     if !reports::may_read_shared(&facts, &caller.user_id, &pupil_id) {
         return Err(ServerError::Forbidden(
             "not allowed: read shared reports".into(),

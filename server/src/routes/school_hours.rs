@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{school_facts, write_tx};
+use crate::db::write_tx;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 use crate::push::schedule::{replan_held, school_working_hours};
@@ -100,7 +100,7 @@ pub async fn write(
     tx.commit().await?;
     // What is already held moves too (after the commit: planning reads the new hours). Should
     // this fail, the held pushes keep their old times, which were allowed when planned.
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     replan_held(
         &state.db,
         &facts,

@@ -5,16 +5,15 @@ use axum::Json;
 use chrono::Utc;
 use homeroom_protocol::access::{can, Action, SchoolFacts, Target};
 use homeroom_protocol::wire::{
-    validate_award, AwardRecord, AwardTarget, Change, ClientWrite, PullQuery, PullResponse,
-    PushRequest, PushResponse, RejectCode, WriteOp, WriteOutcome, WriteResult,
+    validate_award, AwardRecord, AwardTarget, Change, ClientWrite, Directory, PullQuery,
+    PullResponse, PushRequest, PushResponse, RejectCode, WriteOp, WriteOutcome, WriteResult,
     MAX_CHANGES_PER_PAGE, MAX_WRITES_PER_PUSH,
 };
 use sqlx::Row;
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::db::{school_facts, Db};
-use crate::directory;
+use crate::db::Db;
 use crate::error::ServerError;
 use crate::json::ApiJson;
 use crate::messaging;
@@ -31,9 +30,9 @@ pub async fn push(
             format!("at most {MAX_WRITES_PER_PUSH} writes per push"),
         ));
     }
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     let ids: Vec<_> = req.writes.iter().map(|w| w.client_id).collect();
-    let outcomes = crate::writer::apply(&state, &caller, facts, req.writes).await?;
+    let outcomes = crate::writer::apply(&state, &caller, facts.facts, req.writes).await?;
     let results: Vec<WriteResult> = ids
         .into_iter()
         .zip(outcomes)
@@ -52,10 +51,10 @@ pub async fn push(
 pub(crate) async fn apply_write(
     state: &AppState,
     caller: &Caller,
-    facts: &SchoolFacts,
+    facts: &crate::facts_cache::Snapshot,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
-    crate::writer::apply(state, caller, facts.clone(), vec![write.clone()])
+    crate::writer::apply(state, caller, facts.facts.clone(), vec![write.clone()])
         .await?
         .pop()
         .ok_or_else(|| ServerError::Internal("the writer lost a write".into()))
@@ -118,6 +117,9 @@ pub(crate) async fn apply_in(
         WriteOp::SetCommentsOpen { post_id, open } => {
             crate::social::set_comments_open(tx, caller, facts, post_id, *open).await?
         }
+        op if op.goal_id().is_some() => {
+            crate::goals::apply(tx, caller, facts, state.clock.now(), op).await?
+        }
         op => {
             let ctx = messaging::Ctx {
                 db: pool,
@@ -176,8 +178,13 @@ async fn apply_messaging(
         | WriteOp::RemoveComment { .. }
         | WriteOp::LikePost { .. }
         | WriteOp::UnlikePost { .. }
-        | WriteOp::SetCommentsOpen { .. } => Err(ServerError::Internal(
-            "award, post and comment writes are applied before messaging".into(),
+        | WriteOp::SetCommentsOpen { .. }
+        | WriteOp::CreateGoal { .. }
+        | WriteOp::UpdateGoal { .. }
+        | WriteOp::ArchiveGoal { .. }
+        | WriteOp::LinkGoal { .. }
+        | WriteOp::UnlinkGoal { .. } => Err(ServerError::Internal(
+            "award, post, comment and goal writes are applied before messaging".into(),
         )),
     }
 }
@@ -322,7 +329,7 @@ pub async fn pull(
     caller: Caller,
     crate::json::ApiQuery(q): crate::json::ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ServerError> {
-    let facts = school_facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
     let since =
         i64::try_from(q.since).map_err(|_| ServerError::field("since", "cursor out of range"))?;
     let log_id = check_cursor(&state.db, since, q.log_id.as_deref()).await?;
@@ -388,8 +395,9 @@ pub async fn pull(
         }
     }
     messaging::mark_delivered(&state.db, &caller.school_id, &delivered, state.clock.now()).await?;
-    let dir = directory::for_caller(&state.db, &caller, &facts).await?;
-    let directory = (q.directory_version.as_deref() != Some(dir.version.as_str())).then_some(dir);
+    let dir = state.facts.directory(&state.db, &caller, &facts).await?;
+    let directory = (q.directory_version.as_deref() != Some(dir.version.as_str()))
+        .then(|| Directory::clone(&dir));
     Ok(Json(PullResponse {
         changes,
         cursor,
@@ -432,6 +440,8 @@ fn visible(facts: &SchoolFacts, user: &str, change: &Change) -> bool {
             audience.may_read(facts, user)
         }
         Change::Like(l) => l.audience.may_read(facts, user),
+        // REQ-PTS-8: goals (EHCP outcomes among them) reach the pupil, their family, class staff.
+        Change::Goal(g) => homeroom_protocol::goals::may_read(facts, user, &g.pupil_id).is_ok(),
         // Messages and announcements are filtered where the pull reads them (REQ-MSG-1..3).
         Change::Message(_) | Change::MessageState(_) | Change::Announcement(_) => false,
     }
