@@ -415,18 +415,32 @@ crate: NEON C intrinsics on iOS/Android arm64, NASM SIMD on x86 (Android emulato
 would have been simpler to cross-compile, which is the price paid. Errors inside libjpeg unwind into
 `catch_unwind` and become typed `MediaError`s; a premature end of data is an error, not grey padding.
 
-**Default encoder: `Fast` (baseline, optimised Huffman, Annex K tables, Q80).** Fast and Balanced
-quantise identically (same pixels, same DSSIM); progressive coding only saves ~1–2% of the bytes (table
-below) and costs ~20 ms per large image, which the time target cannot afford. Trellis quantisation is the
-only lever that moves bytes at equal DSSIM by more than a few percent, and it costs 4–6× the encode
-time. mozjpeg's alternative tables (Robidoux, MS-SSIM) give smaller files at Q80 only by giving up
-DSSIM; at equal DSSIM they are larger than Annex K.
+**Default encoder: `Fast` (baseline, optimised Huffman, Annex K tables, Q80), quality fixed — unchanged.**
+Session 4 swept what could move bytes at equal DSSIM (tables "side by side" and "sweep" below; bytes and DSSIM
+are deterministic, times in this run are ~1.5–2× inflated by a loaded machine but interleaved):
+- *Resampling* does not help: decoding all 12 MP and resampling with Lanczos3 to 2048 (vips' own path) needs as
+  many bytes at vips' DSSIM as the DCT-domain 1/2 decode (interpolated 0.955 against 0.922 × vips) and costs a full
+  decode; 5/8 + Lanczos3 is no better (0.966). The DCT snap stays.
+- *Quant tables*: mozjpeg's MS-SSIM and ImageMagick/Robidoux tables lose at equal DSSIM without trellis (0.986,
+  0.965); with trellis, cjpeg's `-tune-ssim` recipe (flat table + SSIM lambdas) is the best interpolated JPEG
+  (0.786 geo-mean) but erratic per photo (kleiber 1.14 × at the ladder step) and ~10× the baseline encode time.
+- *Chroma 4:4:4* costs 1.14–1.47 × (the metric is luma; 4:2:0 like vips is right). *Progressive* saves ~2%.
+- *Trellis* is the one steady lever (full trellis 0.829 interpolated) and costs 6–8 × the baseline encode.
+- *Thumbnail vs large*: the 400 px thumbnail is ~7% of the bytes (12–31 KB against 156–358 KB); the large dominates.
+- *Quality search* (`QualityGoal::MatchBaseline`, new): lowest quality whose DSSIM against our own unencoded
+  pixels is ≤ a plain Annex K Q80 JPEG's. With `Fast` it is a no-op by construction (the bound *is* Fast Q80). With
+  `Smallest` it reaches 0.728–0.914 × vips per photo (bridge 0.73, kleiber 0.82, sunset 0.85, dragonfly 0.88,
+  seeding 0.91; median of the 5 photos 0.85) at vips' DSSIM or better on 4 of 5 photos — but it costs ~6 s and
+  152 MB peak RSS per photo here (bisection of trellis encodes + decodes + full-frame f32 SSIM), so it is an
+  option, not the default.
+- *WebP* (libwebp, equal luma DSSIM): method 4 interpolates to 0.799 × vips geo-mean but swings from 0.83 (bridge,
+  seeding) to 1.57 (kleiber) at the ladder step; method 0 1.19. WebP smooths fine texture, which SSIM punishes.
 
-**Trade-off (size target).** No JPEG setting mozjpeg offers reaches 0.8 × vipsthumbnail's bytes at equal
-DSSIM on every photo (table "Bytes at equal DSSIM"): the best, full trellis, gets close on average but
-not on the detailed photos, and costs about 4–5 × the bare `djpeg` decode in time, breaking the speed
-target. The default therefore keeps the speed target and ships ~0.9 × vips bytes at a DSSIM within a
-few percent of vips' at Q80; `Smallest` is there for schools that prefer bytes over the teacher's wait.
+**Trade-off (size target): not met for JPEG.** No JPEG setting reaches ≤ 0.8 × vipsthumbnail's bytes at equal
+or better DSSIM on every photo; the closest honest result is `Smallest` + quality search (median 0.85 × over the
+5 photos, worst 0.91 ×), far outside the time (≤ 0.5 × vips) and memory (< 64 MB) targets. WebP does not reach it
+either on the detailed photos. The default keeps the time, djpeg and memory targets (0.38 × vips, 1.61 × djpeg,
+34 MB) at 0.86–0.94 × vips' bytes and a DSSIM within 0.2–3% of vips'.
 
 ## Bytes at equal DSSIM, side by side with vips (issue 6 size target)
 
