@@ -6,6 +6,10 @@
 //!   media run IN OUTDIR [EFFORT] [SLACK] [FORMAT] [QUALITY]   one prepare_photo(), writes large + thumb, prints ms
 //!   media tune REPS OUTDIR Q,Q,... FILE...   encoder settings x qualities on the decoded large image:
 //!                                            prints `image<TAB>i<TAB>setting<TAB>q<TAB>bytes<TAB>ms`, writes ti-qQ.jpg
+//!   media sweep REPS OUTDIR Q,Q,... RESAMPLE,... ENCODER,... FILE...
+//!        resample x encoder x quality grid; RESAMPLE is SRC-SIZE-FILTER (SRC half|s58|full: DCT scale 4/8, 5/8, 8/8;
+//!        FILTER l3|cr|mit|box), ENCODER is jpeg[+prog][+ac|+trellis][+tN][+444|+422] or webp[+mN][+sharp];
+//!        prints `image<TAB>resample<TAB>encoder<TAB>q<TAB>bytes<TAB>encode ms<TAB>decode+resize ms`
 
 use std::path::Path;
 use std::time::Instant;
@@ -14,8 +18,8 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use homeroom_core::media::{
     apply_orientation, decode_oriented_bytes, encode_jpeg_tuned, encode_prepared, fit,
-    prepare_photo, JpegEffort, JpegTuning, Limits, MediaError, OrientedImage, OutputFormat,
-    PhotoOptions, QuantTables,
+    prepare_photo, Chroma, JpegEffort, JpegTuning, Limits, MediaError, OrientedImage, OutputFormat,
+    PhotoOptions, QualityGoal, QuantTables, TrellisTarget,
 };
 
 fn main() {
@@ -28,6 +32,7 @@ fn main() {
         Some("stacks") => stacks(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("tune") => tune(&args[1..]),
+        Some("sweep") => sweep(&args[1..]),
         _ => {
             eprintln!(
                 "usage: media stacks REPS FILE... | media run IN OUTDIR [EFFORT] [SLACK] [FORMAT]"
@@ -59,6 +64,11 @@ fn run(args: &[String]) -> Result<(), MediaError> {
         jpeg_effort: effort_of(args.get(2)),
         size_slack_percent: args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2),
         quality: args.get(5).and_then(|s| s.parse().ok()).unwrap_or(80),
+        quality_goal: if args.get(6).map(String::as_str) == Some("match") {
+            QualityGoal::MatchBaseline
+        } else {
+            QualityGoal::Fixed
+        },
         format: if args.get(4).map(String::as_str) == Some("webp") {
             OutputFormat::WebP
         } else {
@@ -338,6 +348,159 @@ fn tune(args: &[String]) -> Result<(), MediaError> {
                     sizes[i],
                     median(std::mem::take(&mut times[i]))
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes `bytes` upright at a DCT scale (`half`, `s58`, `full`), then resamples to `long` px with `filter`.
+fn resample_variant(bytes: &[u8], spec: &str) -> Result<OrientedImage, MediaError> {
+    let parts: Vec<&str> = spec.split('-').collect();
+    let (src, long, filter) = match parts.as_slice() {
+        [s, l, f] => (*s, l.parse::<u32>().unwrap_or(2048), *f),
+        _ => ("half", 2016, "l3"),
+    };
+    let decode_edge = match src {
+        "half" => 2016,
+        "s58" => 2520,
+        _ => 4032,
+    };
+    let img = decode_oriented_bytes(bytes, decode_edge, 0, &Limits::default())?;
+    let (w, h) = fit(img.width, img.height, long);
+    if (w, h) == (img.width, img.height) {
+        return Ok(img);
+    }
+    let alg = match filter {
+        "cr" => ResizeAlg::Convolution(FilterType::CatmullRom),
+        "mit" => ResizeAlg::Convolution(FilterType::Mitchell),
+        "box" => ResizeAlg::Convolution(FilterType::Box),
+        "bil" => ResizeAlg::Convolution(FilterType::Bilinear),
+        _ => ResizeAlg::Convolution(FilterType::Lanczos3),
+    };
+    let s = ImageRef::new(img.width, img.height, &img.rgb, PixelType::U8x3).expect("src");
+    let mut d = Image::new(w, h, PixelType::U8x3);
+    Resizer::new()
+        .resize(&s, &mut d, &ResizeOptions::new().resize_alg(alg))
+        .expect("resize");
+    Ok(OrientedImage {
+        width: w,
+        height: h,
+        rgb: d.into_vec(),
+    })
+}
+
+/// Encodes with an encoder spec (see the usage line); returns the bytes and the file extension.
+fn encode_variant(
+    img: &OrientedImage,
+    spec: &str,
+    q: u8,
+) -> Result<(Vec<u8>, &'static str), MediaError> {
+    let toks: Vec<&str> = spec.split('+').collect();
+    if toks[0] == "webp" {
+        let mut cfg = webp::WebPConfig::new().expect("webp config");
+        cfg.quality = f32::from(q);
+        for t in &toks[1..] {
+            if let Some(m) = t.strip_prefix('m') {
+                cfg.method = m.parse().unwrap_or(4);
+            }
+            if *t == "sharp" {
+                cfg.use_sharp_yuv = 1;
+            }
+        }
+        let out = webp::Encoder::from_rgb(&img.rgb, img.width, img.height)
+            .encode_advanced(&cfg)
+            .map_err(|e| MediaError::Encode {
+                detail: format!("WebP: {e:?}"),
+            })?;
+        return Ok((out.to_vec(), "webp"));
+    }
+    let mut t = JpegEffort::Fast.tuning();
+    for tok in &toks[1..] {
+        match *tok {
+            "prog" => t.progressive = true,
+            "ac" => t.trellis = true,
+            "trellis" => {
+                t.trellis = true;
+                t.trellis_dc = true;
+                t.trellis_eob_opt = true;
+            }
+            "scans" => t.optimize_scans = true,
+            "ssim" => t.trellis_target = TrellisTarget::Ssim,
+            "msssim" => t.trellis_target = TrellisTarget::MsSsim,
+            "444" => t.chroma = Chroma::Full444,
+            "422" => t.chroma = Chroma::Sub422,
+            other => {
+                if let Some(n) = other.strip_prefix('t') {
+                    use QuantTables::*;
+                    t.tables = match n {
+                        "1" => Flat,
+                        "2" => MsSsim,
+                        "3" => Robidoux,
+                        "4" => PsnrHvsM,
+                        "5" => Klein,
+                        "6" => Watson,
+                        "7" => Ahumada,
+                        "8" => Peterson,
+                        _ => AnnexK,
+                    };
+                }
+            }
+        }
+    }
+    Ok((encode_jpeg_tuned(img, &t, q)?, "jpg"))
+}
+
+/// Resample x encoder x quality grid over each photo, writing every output for the DSSIM script.
+fn sweep(args: &[String]) -> Result<(), MediaError> {
+    let reps: usize = args
+        .first()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let (Some(outdir), Some(qs), Some(res), Some(encs)) =
+        (args.get(1), args.get(2), args.get(3), args.get(4))
+    else {
+        eprintln!("sweep REPS OUTDIR Q,Q,... RESAMPLE,... ENCODER,... FILE...");
+        return Ok(());
+    };
+    let qualities: Vec<u8> = qs.split(',').filter_map(|q| q.parse().ok()).collect();
+    for file in &args[5..] {
+        let (bytes, name) = read_photo(file)?;
+        let name = name.trim_end_matches(".jpg").to_string();
+        for r in res.split(',') {
+            let mut rt = Vec::new();
+            let mut img = None;
+            for _ in 0..reps {
+                let t = Instant::now();
+                img = Some(resample_variant(&bytes, r)?);
+                rt.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            let img = img.expect("at least one rep");
+            let rms = median(rt);
+            let dir = Path::new(outdir).join(&name).join(r);
+            std::fs::create_dir_all(&dir).map_err(|source| MediaError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            for e in encs.split(',') {
+                for &q in &qualities {
+                    let mut times = Vec::new();
+                    let mut out = (Vec::new(), "jpg");
+                    for _ in 0..reps {
+                        let t = Instant::now();
+                        out = encode_variant(&img, e, q)?;
+                        times.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
+                    let path = dir.join(format!("{e}-q{q}.{}", out.1));
+                    std::fs::write(&path, &out.0)
+                        .map_err(|source| MediaError::Io { path, source })?;
+                    println!(
+                        "{name}\t{r}\t{e}\t{q}\t{}\t{:.1}\t{rms:.1}",
+                        out.0.len(),
+                        median(times)
+                    );
+                }
             }
         }
     }

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use homeroom_core::media::{
-    decode_oriented_bytes, encode_jpeg_tuned, encode_prepared, prepare_photo, prepare_photo_bytes,
-    sha256_hex, JpegEffort, JpegTuning, Limits, MediaError, OrientedImage, OutputFormat,
-    PhotoOptions, QuantTables,
+    decode_oriented_bytes, dssim, encode_jpeg_tuned, encode_prepared, prepare_photo,
+    prepare_photo_bytes, sha256_hex, JpegEffort, JpegTuning, Limits, MediaError, OrientedImage,
+    OutputFormat, PhotoOptions, QualityGoal, QuantTables,
 };
 
 // ---------------------------------------------------------------- synthetic images
@@ -575,6 +575,69 @@ fn default_output_is_baseline_4_2_0_with_optimised_huffman_tables() {
         out.large.bytes.len(),
         stock.len()
     );
+}
+
+/// The "smallest file that looks at least as good" setting: quality searched per output.
+fn search_opts(effort: JpegEffort) -> PhotoOptions {
+    PhotoOptions {
+        quality_goal: QualityGoal::MatchBaseline,
+        jpeg_effort: effort,
+        ..opts()
+    }
+}
+
+#[test]
+fn quality_search_stops_no_worse_than_a_baseline_q80_jpeg() {
+    // REQ-PRV-1 / issue 6 size target: the search may lower the quality only while the output's DSSIM
+    // (against the unencoded pixels) stays at or below that of a plain Annex K baseline JPEG at Q80.
+    let img = noisy_scene(640, 480, 21);
+    let baseline = encode_jpeg_tuned(&img, &JpegEffort::Fast.tuning(), 80).expect("baseline");
+    let bound = dssim(&img, &decode_jpeg(&baseline)).expect("dssim");
+    assert!(bound > 0.0, "a Q80 JPEG must lose something");
+    for effort in [JpegEffort::Fast, JpegEffort::Balanced, JpegEffort::Smallest] {
+        let out = encode_prepared(&img, &search_opts(effort)).expect("encode");
+        let got = dssim(&img, &decode_jpeg(&out.large.bytes)).expect("dssim");
+        assert!(
+            got <= bound,
+            "{effort:?}: DSSIM {got:.5} worse than the Q80 baseline's {bound:.5} at q{}",
+            out.large.quality
+        );
+        assert!(out.large.within_budget);
+        assert_eq!(out.large.sha256_hex, sha256_hex(&out.large.bytes));
+        // The thumbnail is searched the same way against its own unencoded pixels.
+        let thumb = decode_jpeg(&out.thumbnail.bytes);
+        assert_eq!((thumb.width, thumb.height), (400, 300));
+    }
+    // With the baseline encoder itself, Q80 already meets the bound, so the search never goes above it
+    // and never writes more bytes.
+    let fast = encode_prepared(&img, &search_opts(JpegEffort::Fast)).expect("encode");
+    assert!(fast.large.quality <= 80, "q{}", fast.large.quality);
+    assert!(fast.large.bytes.len() <= baseline.len());
+}
+
+#[test]
+fn quality_search_output_is_upright_and_carries_no_metadata() {
+    // REQ-PRV-1: the searched encode goes through the same orient + strip path as the fixed one.
+    let upright = upright_scene(320, 240);
+    let jpeg = phone_jpeg(&as_stored(&upright, 6), 6);
+    let out = prepare_photo_bytes(&jpeg, &search_opts(JpegEffort::Smallest)).expect("prepare");
+    let got = decode_jpeg(&out.large.bytes);
+    assert_eq!((got.width, got.height), (320, 240));
+    let diff = mean_abs_diff(&got, &upright);
+    assert!(diff < 6.0, "mean diff {diff:.1} against the upright scene");
+    assert!(mean_abs_diff(&got, &as_stored(&upright, 3)) > 40.0);
+    for (name, enc) in [("large", &out.large), ("thumbnail", &out.thumbnail)] {
+        for (m, body) in header_markers(&enc.bytes) {
+            match m {
+                0xE0 => assert!(body.starts_with(b"JFIF\0"), "{name}: APP0 that is not JFIF"),
+                0xDB | 0xC4 | 0xC0 | 0xC1 | 0xC2 | 0xDD | 0xDA => {}
+                other => panic!("{name}: unexpected marker 0xFF{other:02X} before the scan"),
+            }
+        }
+        for needle in gps_needles() {
+            assert!(!contains(&enc.bytes, &needle), "{name}: GPS bytes leaked");
+        }
+    }
 }
 
 #[test]

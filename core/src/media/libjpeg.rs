@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use mozjpeg_sys::{
     boolean, jpeg_common_struct, jpeg_compress_struct, jpeg_error_mgr, JSAMPROW, J_BOOLEAN_PARAM,
-    J_COLOR_SPACE, J_INT_PARAM,
+    J_COLOR_SPACE, J_FLOAT_PARAM, J_INT_PARAM,
 };
 
 use super::error::panic_detail;
@@ -64,10 +64,33 @@ extern "C-unwind" fn jpeg_message(cinfo: &mut jpeg_common_struct, level: c_int) 
 pub enum QuantTables {
     /// JPEG Annex K: what libjpeg-turbo, vips and Pillow use.
     AnnexK = 0,
+    /// Every coefficient quantised alike.
+    Flat = 1,
     /// mozjpeg's tables tuned for MS-SSIM on the Kodak set.
     MsSsim = 2,
-    /// N. Robidoux's tables (mozjpeg's default).
+    /// N. Robidoux's tables for ImageMagick (mozjpeg's default).
     Robidoux = 3,
+    /// mozjpeg's tables tuned for PSNR-HVS-M on the Kodak set.
+    PsnrHvsM = 4,
+    /// Klein, Silverstein and Carney (1992).
+    Klein = 5,
+    /// Watson, Taylor and Borthwick (1997).
+    Watson = 6,
+    /// Ahumada, Watson and Peterson (1993).
+    Ahumada = 7,
+    /// Peterson, Ahumada and Watson (1993).
+    Peterson = 8,
+}
+
+/// Chroma sampling of the two colour components relative to luma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chroma {
+    /// Half resolution both ways (what vips and libjpeg choose at Q80).
+    Sub420,
+    /// Half resolution horizontally.
+    Sub422,
+    /// Full resolution.
+    Full444,
 }
 
 /// One mozjpeg encoder configuration; `JpegEffort` names the shipped ones, the benchmark compares others.
@@ -84,6 +107,20 @@ pub struct JpegTuning {
     pub tables: QuantTables,
     /// mozjpeg's search for the best progressive scan split (slow).
     pub optimize_scans: bool,
+    pub chroma: Chroma,
+    /// What the trellis trades bits against (only with `trellis`).
+    pub trellis_target: TrellisTarget,
+}
+
+/// The rate-distortion weighting of mozjpeg's trellis (its cjpeg `-tune-*` presets, without their table choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrellisTarget {
+    /// mozjpeg's default: PSNR-HVS with per-frequency lambda weights (log scales 14.75 / 16.5).
+    PsnrHvs,
+    /// `-tune-ssim`: log scales 11.5 / 12.75, no per-frequency weights.
+    Ssim,
+    /// `-tune-ms-ssim`: log scales 12.0 / 13.0 with per-frequency weights.
+    MsSsim,
 }
 
 /// A compressor freed on every path, including an unwind out of libjpeg.
@@ -115,7 +152,7 @@ impl Drop for Compressor {
 const TRUE: boolean = 1;
 const FALSE: boolean = 0;
 
-/// Encodes `img` (RGB8) as a JFIF JPEG with 4:2:0 chroma and optimised Huffman tables, writing no other marker.
+/// Encodes `img` (RGB8) as a JFIF JPEG with optimised Huffman tables, writing no other marker.
 pub fn encode_jpeg_tuned(
     img: &OrientedImage,
     tuning: &JpegTuning,
@@ -186,6 +223,18 @@ fn compress(img: &OrientedImage, tuning: &JpegTuning, quality: u8) -> Result<Vec
             tuning.progressive && tuning.optimize_scans,
         );
         set(cinfo, J_BOOLEAN_PARAM::JBOOLEAN_OVERSHOOT_DERINGING, false);
+        let (scale1, scale2, weights) = match tuning.trellis_target {
+            TrellisTarget::PsnrHvs => (14.75, 16.5, true),
+            TrellisTarget::Ssim => (11.5, 12.75, false),
+            TrellisTarget::MsSsim => (12.0, 13.0, true),
+        };
+        mozjpeg_sys::jpeg_c_set_float_param(cinfo, J_FLOAT_PARAM::JFLOAT_LAMBDA_LOG_SCALE1, scale1);
+        mozjpeg_sys::jpeg_c_set_float_param(cinfo, J_FLOAT_PARAM::JFLOAT_LAMBDA_LOG_SCALE2, scale2);
+        set(
+            cinfo,
+            J_BOOLEAN_PARAM::JBOOLEAN_USE_LAMBDA_WEIGHT_TBL,
+            weights,
+        );
         mozjpeg_sys::jpeg_c_set_int_param(
             cinfo,
             J_INT_PARAM::JINT_BASE_QUANT_TBL_IDX,
@@ -193,10 +242,15 @@ fn compress(img: &OrientedImage, tuning: &JpegTuning, quality: u8) -> Result<Vec
         );
         mozjpeg_sys::jpeg_set_quality(cinfo, c_int::from(quality.clamp(1, 100)), FALSE);
         cinfo.optimize_coding = TRUE;
-        // 4:2:0 chroma (jpeg_set_defaults' choice for YCbCr), stated so a library default cannot change it.
+        // Chroma sampling stated explicitly so a library default cannot change it.
+        let (luma_h, luma_v) = match tuning.chroma {
+            Chroma::Sub420 => (2, 2),
+            Chroma::Sub422 => (2, 1),
+            Chroma::Full444 => (1, 1),
+        };
         let comps = std::slice::from_raw_parts_mut(cinfo.comp_info, 3);
-        comps[0].h_samp_factor = 2;
-        comps[0].v_samp_factor = 2;
+        comps[0].h_samp_factor = luma_h;
+        comps[0].v_samp_factor = luma_v;
         for comp in &mut comps[1..] {
             comp.h_samp_factor = 1;
             comp.v_samp_factor = 1;

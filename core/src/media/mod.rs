@@ -16,13 +16,14 @@ mod libjpeg;
 mod limits;
 mod orient;
 mod resize;
+mod ssim;
 
 use std::path::Path;
 
 pub use decode::{dct_scale, sniff, SourceFormat};
 pub use encode::{encode_once, sha256_hex};
 pub use error::MediaError;
-pub use libjpeg::{encode_jpeg_tuned, JpegTuning, QuantTables};
+pub use libjpeg::{encode_jpeg_tuned, Chroma, JpegTuning, QuantTables, TrellisTarget};
 pub use limits::Limits;
 pub use orient::apply as apply_orientation;
 pub use resize::fit;
@@ -56,6 +57,17 @@ pub enum JpegEffort {
     Smallest,
 }
 
+/// Where the quality ladder starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QualityGoal {
+    /// Start at `quality` and lower it only to meet the byte budget.
+    Fixed,
+    /// "Smallest file that looks at least as good": the lowest quality whose output's DSSIM (against the
+    /// unencoded resized pixels) is at most that of a plain baseline Annex K JPEG at `quality` — what
+    /// libjpeg, vips and Pillow write. Costs a few extra encode + decode + SSIM passes per output.
+    MatchBaseline,
+}
+
 /// What the pipeline produces and within which limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhotoOptions {
@@ -75,6 +87,7 @@ pub struct PhotoOptions {
     pub thumbnail_budget_bytes: u64,
     pub format: OutputFormat,
     pub jpeg_effort: JpegEffort,
+    pub quality_goal: QualityGoal,
     /// A JPEG may come out up to this many percent under `large_long_edge` when that lets the decoder's
     /// DCT scaling hit the size directly and skip a resampling pass (4032 → 2016 instead of 2048).
     pub size_slack_percent: u8,
@@ -93,6 +106,7 @@ impl Default for PhotoOptions {
             thumbnail_budget_bytes: 40_000,
             format: OutputFormat::Jpeg,
             jpeg_effort: JpegEffort::Fast,
+            quality_goal: QualityGoal::Fixed,
             size_slack_percent: 2,
             limits: Limits::default(),
         }
@@ -142,6 +156,12 @@ pub struct EncodedImage {
 pub struct PreparedPhoto {
     pub large: EncodedImage,
     pub thumbnail: EncodedImage,
+}
+
+/// DSSIM = (1 - mean luma SSIM) / 2 of `candidate` against `reference` (same size): the quality
+/// measure `QualityGoal::MatchBaseline` stops on, and the one `docs/benchmarks/media.md` reports.
+pub fn dssim(reference: &OrientedImage, candidate: &OrientedImage) -> Result<f64, MediaError> {
+    ssim::Reference::new(reference)?.dssim(candidate)
 }
 
 /// Reads a photo the shell saved (camera JPEG, PNG, WebP), and returns its upright, metadata-free
@@ -238,6 +258,7 @@ pub fn encode_prepared(
         large_img,
         opts.format,
         opts.jpeg_effort,
+        opts.quality_goal,
         ladder(opts.large_budget_bytes),
     )?;
     let (tw, th) = resize::fit(lw, lh, opts.thumbnail_long_edge);
@@ -246,6 +267,7 @@ pub fn encode_prepared(
         &thumb_img,
         opts.format,
         opts.jpeg_effort,
+        opts.quality_goal,
         ladder(opts.thumbnail_budget_bytes),
     )?;
     Ok(PreparedPhoto { large, thumbnail })
