@@ -103,6 +103,7 @@ schemathesis_as() {
     --phases examples,coverage,fuzzing \
     --max-examples "$SCHEMATHESIS_EXAMPLES" \
     --workers 2 \
+    --seed "${SCHEMATHESIS_SEED:-20261123}" \
     --request-timeout 10 \
     --exclude-path /v1/sessions/current \
     --exclude-path /v1/events \
