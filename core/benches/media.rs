@@ -17,9 +17,9 @@ use std::time::Instant;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use homeroom_core::media::{
-    apply_orientation, decode_oriented_bytes, encode_jpeg_tuned, encode_prepared, fit,
-    prepare_photo, Chroma, JpegEffort, JpegTuning, Limits, MediaError, OrientedImage, OutputFormat,
-    PhotoOptions, QualityGoal, QuantTables, TrellisTarget,
+    apply_orientation, decode_oriented_bytes, encode_jpeg_tuned, encode_jpegli, encode_prepared,
+    fit, prepare_photo, Chroma, JpegEffort, JpegTuning, JpegliTuning, Limits, MediaError,
+    OrientedImage, OutputFormat, PhotoOptions, QualityGoal, QuantTables, TrellisTarget,
 };
 
 fn main() {
@@ -51,6 +51,7 @@ fn effort_of(s: Option<&String>) -> JpegEffort {
         Some("balanced") => JpegEffort::Balanced,
         Some("smallest") => JpegEffort::Smallest,
         Some("fast") => JpegEffort::Fast,
+        Some("jpegli") => JpegEffort::Jpegli,
         _ => PhotoOptions::default().jpeg_effort,
     }
 }
@@ -63,7 +64,10 @@ fn run(args: &[String]) -> Result<(), MediaError> {
     let opts = PhotoOptions {
         jpeg_effort: effort_of(args.get(2)),
         size_slack_percent: args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2),
-        quality: args.get(5).and_then(|s| s.parse().ok()).unwrap_or(80),
+        quality: args
+            .get(5)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(PhotoOptions::default().quality),
         quality_goal: if args.get(6).map(String::as_str) == Some("match") {
             QualityGoal::MatchBaseline
         } else {
@@ -200,8 +204,12 @@ fn stacks(args: &[String]) -> Result<(), MediaError> {
                 Some((JpegEffort::Balanced, 0)),
             ),
             (
-                "mozjpeg scaled, 2% slack, Fast (default)",
+                "mozjpeg scaled, 2% slack, Fast Q80 (default before jpegli)",
                 Some((JpegEffort::Fast, 2)),
+            ),
+            (
+                "mozjpeg scaled, 2% slack, jpegli encode (default)",
+                Some((JpegEffort::Jpegli, 2)),
             ),
             (
                 "mozjpeg scaled, 2% slack, Balanced",
@@ -229,6 +237,12 @@ fn stacks(args: &[String]) -> Result<(), MediaError> {
                         let opts = PhotoOptions {
                             jpeg_effort: *effort,
                             size_slack_percent: *slack,
+                            // mozjpeg settings at libjpeg's Q80; jpegli at its own default.
+                            quality: if *effort == JpegEffort::Jpegli {
+                                PhotoOptions::default().quality
+                            } else {
+                                80
+                            },
                             ..PhotoOptions::default()
                         };
                         let img = decode_oriented_bytes(&bytes, 2048, *slack, &Limits::default())?;
@@ -266,7 +280,7 @@ fn stacks(args: &[String]) -> Result<(), MediaError> {
 
 /// Encoder settings compared by `tune`, by name.
 fn tunings() -> Vec<(&'static str, JpegTuning)> {
-    let base = JpegEffort::Fast.tuning();
+    let base = JpegTuning::BASELINE;
     let t = |progressive, trellis, dc, eob, tables| JpegTuning {
         progressive,
         trellis,
@@ -277,13 +291,12 @@ fn tunings() -> Vec<(&'static str, JpegTuning)> {
     };
     use QuantTables::*;
     vec![
-        (
-            "Fast (default): baseline, Annex K",
-            JpegEffort::Fast.tuning(),
-        ),
+        ("Fast (default): baseline, Annex K", JpegTuning::BASELINE),
         (
             "Balanced: progressive, Annex K",
-            JpegEffort::Balanced.tuning(),
+            JpegEffort::Balanced
+                .tuning()
+                .unwrap_or(JpegTuning::BASELINE),
         ),
         (
             "baseline, mozjpeg MS-SSIM tables",
@@ -303,7 +316,9 @@ fn tunings() -> Vec<(&'static str, JpegTuning)> {
         ),
         (
             "Smallest: progressive + full trellis",
-            JpegEffort::Smallest.tuning(),
+            JpegEffort::Smallest
+                .tuning()
+                .unwrap_or(JpegTuning::BASELINE),
         ),
     ]
 }
@@ -415,7 +430,22 @@ fn encode_variant(
             })?;
         return Ok((out.to_vec(), "webp"));
     }
-    let mut t = JpegEffort::Fast.tuning();
+    if toks[0] == "jpegli" {
+        let mut t = JpegliTuning::SHIPPED;
+        for tok in &toks[1..] {
+            match *tok {
+                "aq" => t.adaptive_quantization = true,
+                "444" => t.chroma = Chroma::Full444,
+                other => {
+                    if let Some(l) = other.strip_prefix('p') {
+                        t.progressive_level = l.parse().unwrap_or(2);
+                    }
+                }
+            }
+        }
+        return Ok((encode_jpegli(img, &t, q)?, "jpg"));
+    }
+    let mut t = JpegTuning::BASELINE;
     for tok in &toks[1..] {
         match *tok {
             "prog" => t.progressive = true,

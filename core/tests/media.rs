@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use homeroom_core::media::{
-    decode_oriented_bytes, dssim, encode_jpeg_tuned, encode_prepared, prepare_photo,
-    prepare_photo_bytes, sha256_hex, JpegEffort, JpegTuning, Limits, MediaError, OrientedImage,
-    OutputFormat, PhotoOptions, QualityGoal, QuantTables,
+    decode_oriented_bytes, dssim, encode_jpeg_tuned, encode_jpegli, encode_prepared, prepare_photo,
+    prepare_photo_bytes, sha256_hex, Chroma, JpegEffort, JpegTuning, JpegliTuning, Limits,
+    MediaError, OrientedImage, OutputFormat, PhotoOptions, QualityGoal, QuantTables,
 };
 
 // ---------------------------------------------------------------- synthetic images
@@ -452,14 +452,17 @@ fn over_budget_output_is_reencoded_at_lower_quality() {
     // REQ-OFF-2: outputs fit a byte budget by lowering quality in steps.
     let jpeg = jpeg_of(&noisy_scene(1200, 900, 9), 95.0);
     let generous = prepare_photo_bytes(&jpeg, &opts()).expect("prepare");
-    assert_eq!(generous.large.quality, 80);
+    assert_eq!(generous.large.quality, opts().quality);
     let budget = generous.large.bytes.len() as u64 * 3 / 4;
     let o = PhotoOptions {
         large_budget_bytes: budget,
         ..opts()
     };
     let tight = prepare_photo_bytes(&jpeg, &o).expect("prepare");
-    assert!(tight.large.quality < 80, "quality was not lowered");
+    assert!(
+        tight.large.quality < generous.large.quality,
+        "quality was not lowered"
+    );
     assert!(tight.large.bytes.len() as u64 <= budget);
     assert!(tight.large.within_budget);
     // An impossible budget still yields a photo, flagged, at the floor quality.
@@ -475,7 +478,12 @@ fn over_budget_output_is_reencoded_at_lower_quality() {
 #[test]
 fn every_jpeg_effort_and_webp_produce_decodable_output() {
     let jpeg = jpeg_of(&noisy_scene(640, 480, 2), 90.0);
-    for effort in [JpegEffort::Fast, JpegEffort::Balanced, JpegEffort::Smallest] {
+    for effort in [
+        JpegEffort::Jpegli,
+        JpegEffort::Fast,
+        JpegEffort::Balanced,
+        JpegEffort::Smallest,
+    ] {
         let out = prepare_photo_bytes(
             &jpeg,
             &PhotoOptions {
@@ -503,12 +511,35 @@ fn every_jpeg_effort_and_webp_produce_decodable_output() {
     assert_eq!((back.width(), back.height()), (640, 480));
 }
 
-/// Every encoder setting the pipeline or the benchmark can use, by name.
+/// Every jpegli setting the pipeline or the benchmark can use, by name.
+fn jpegli_tunings() -> Vec<(String, JpegliTuning)> {
+    let shipped = JpegliTuning::SHIPPED;
+    vec![
+        ("jpegli shipped".into(), shipped),
+        (
+            "jpegli sequential".into(),
+            JpegliTuning {
+                progressive_level: 0,
+                ..shipped
+            },
+        ),
+        (
+            "jpegli adaptive quantisation 4:4:4".into(),
+            JpegliTuning {
+                adaptive_quantization: true,
+                chroma: Chroma::Full444,
+                ..shipped
+            },
+        ),
+    ]
+}
+
+/// Every mozjpeg setting the pipeline or the benchmark can use, by name.
 fn all_tunings() -> Vec<(String, JpegTuning)> {
     let mut out: Vec<(String, JpegTuning)> =
         [JpegEffort::Fast, JpegEffort::Balanced, JpegEffort::Smallest]
             .into_iter()
-            .map(|e| (format!("{e:?}"), e.tuning()))
+            .filter_map(|e| Some((format!("{e:?}"), e.tuning()?)))
             .collect();
     for tables in [QuantTables::MsSsim, QuantTables::Robidoux] {
         out.push((
@@ -516,7 +547,7 @@ fn all_tunings() -> Vec<(String, JpegTuning)> {
             JpegTuning {
                 trellis: true,
                 tables,
-                ..JpegEffort::Fast.tuning()
+                ..JpegTuning::BASELINE
             },
         ));
     }
@@ -527,8 +558,14 @@ fn all_tunings() -> Vec<(String, JpegTuning)> {
 fn every_encoder_setting_writes_only_jfif_and_coding_markers() {
     // REQ-PRV-1: whatever the size/speed setting, the encoder itself adds no metadata, and the pixels survive.
     let src = upright_scene(333, 251);
-    for (name, tuning) in all_tunings() {
-        let bytes = encode_jpeg_tuned(&src, &tuning, 80).expect("encode");
+    let mozjpeg = all_tunings()
+        .into_iter()
+        .map(|(name, t)| (name, encode_jpeg_tuned(&src, &t, 80)));
+    let jpegli = jpegli_tunings()
+        .into_iter()
+        .map(|(name, t)| (name, encode_jpegli(&src, &t, 84)));
+    for (name, bytes) in mozjpeg.chain(jpegli) {
+        let bytes = bytes.expect("encode");
         for (m, body) in header_markers(&bytes) {
             match m {
                 0xE0 => assert!(body.starts_with(b"JFIF\0"), "{name}: APP0 that is not JFIF"),
@@ -544,11 +581,45 @@ fn every_encoder_setting_writes_only_jfif_and_coding_markers() {
 }
 
 #[test]
-fn default_output_is_baseline_4_2_0_with_optimised_huffman_tables() {
-    // REQ-PRV-1: the default (chosen by docs/benchmarks/media.md) is a baseline JPEG every viewer shows,
-    // chroma 4:2:0 like vips at Q80, and its Huffman tables are fitted to the image (smaller than the stock ones).
+fn default_output_is_a_progressive_4_2_0_jfif_jpeg_from_jpegli() {
+    // REQ-PRV-1 / issue 6 size target: the default encoder (chosen by docs/benchmarks/media.md) is jpegli,
+    // progressive, chroma 4:2:0 like vips at Q80, with a JFIF header so every viewer reads it as YCbCr.
+    assert_eq!(opts().jpeg_effort, JpegEffort::Jpegli);
     let jpeg = jpeg_of(&noisy_scene(800, 600, 12), 92.0);
     let out = prepare_photo_bytes(&jpeg, &opts()).expect("prepare");
+    let markers = header_markers(&out.large.bytes);
+    assert!(
+        markers.iter().all(|(m, _)| *m != 0xC0),
+        "default must not be baseline"
+    );
+    let sof = &markers
+        .iter()
+        .find(|(m, _)| *m == 0xC2)
+        .expect("progressive SOF2")
+        .1;
+    assert_eq!(sof[5], 3, "three components");
+    assert_eq!(&sof[7..8], &[0x22], "luma 2x2");
+    assert_eq!((sof[10], sof[13]), (0x11, 0x11), "chroma 1x1");
+    let jfif = &markers.iter().find(|(m, _)| *m == 0xE0).expect("JFIF").1;
+    assert!(jfif.starts_with(b"JFIF\0"));
+    // and the pixels survive.
+    let scene = upright_scene(320, 240);
+    let small = encode_prepared(&scene, &opts()).expect("encode");
+    let diff = mean_abs_diff(&decode_jpeg(&small.large.bytes), &scene);
+    assert!(diff < 6.0, "mean diff {diff:.1} against the scene");
+}
+
+#[test]
+fn fast_effort_output_is_baseline_4_2_0_with_optimised_huffman_tables() {
+    // REQ-PRV-1: mozjpeg `Fast` (the default before jpegli) is a baseline JPEG every viewer shows,
+    // chroma 4:2:0 like vips at Q80, and its Huffman tables are fitted to the image (smaller than the stock ones).
+    let jpeg = jpeg_of(&noisy_scene(800, 600, 12), 92.0);
+    let fast = PhotoOptions {
+        jpeg_effort: JpegEffort::Fast,
+        quality: 80,
+        ..opts()
+    };
+    let out = prepare_photo_bytes(&jpeg, &fast).expect("prepare");
     let markers = header_markers(&out.large.bytes);
     let sof = &markers
         .iter()
@@ -577,11 +648,13 @@ fn default_output_is_baseline_4_2_0_with_optimised_huffman_tables() {
     );
 }
 
-/// The "smallest file that looks at least as good" setting: quality searched per output.
+/// The "smallest file that looks at least as good" setting: quality searched per output, against a
+/// baseline at libjpeg's Q80.
 fn search_opts(effort: JpegEffort) -> PhotoOptions {
     PhotoOptions {
         quality_goal: QualityGoal::MatchBaseline,
         jpeg_effort: effort,
+        quality: 80,
         ..opts()
     }
 }
@@ -591,10 +664,15 @@ fn quality_search_stops_no_worse_than_a_baseline_q80_jpeg() {
     // REQ-PRV-1 / issue 6 size target: the search may lower the quality only while the output's DSSIM
     // (against the unencoded pixels) stays at or below that of a plain Annex K baseline JPEG at Q80.
     let img = noisy_scene(640, 480, 21);
-    let baseline = encode_jpeg_tuned(&img, &JpegEffort::Fast.tuning(), 80).expect("baseline");
+    let baseline = encode_jpeg_tuned(&img, &JpegTuning::BASELINE, 80).expect("baseline");
     let bound = dssim(&img, &decode_jpeg(&baseline)).expect("dssim");
     assert!(bound > 0.0, "a Q80 JPEG must lose something");
-    for effort in [JpegEffort::Fast, JpegEffort::Balanced, JpegEffort::Smallest] {
+    for effort in [
+        JpegEffort::Jpegli,
+        JpegEffort::Fast,
+        JpegEffort::Balanced,
+        JpegEffort::Smallest,
+    ] {
         let out = encode_prepared(&img, &search_opts(effort)).expect("encode");
         let got = dssim(&img, &decode_jpeg(&out.large.bytes)).expect("dssim");
         assert!(
@@ -645,7 +723,9 @@ fn encoder_refuses_a_buffer_that_does_not_match_its_size() {
     // Bad input gets a typed error, never a panic or an out-of-bounds read.
     let mut img = noisy_scene(64, 48, 1);
     img.rgb.truncate(100);
-    let err = encode_jpeg_tuned(&img, &JpegEffort::Fast.tuning(), 80).expect_err("must refuse");
+    let err = encode_jpeg_tuned(&img, &JpegTuning::BASELINE, 80).expect_err("must refuse");
+    assert!(matches!(err, MediaError::Encode { .. }), "{err:?}");
+    let err = encode_jpegli(&img, &JpegliTuning::SHIPPED, 84).expect_err("must refuse");
     assert!(matches!(err, MediaError::Encode { .. }), "{err:?}");
 }
 

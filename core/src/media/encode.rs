@@ -1,6 +1,7 @@
 //! Encodes upload-ready bytes (JPEG via mozjpeg, or WebP) under a byte budget, writing no metadata at all.
 
-use super::libjpeg::{encode_jpeg_tuned, Chroma, JpegTuning, QuantTables, TrellisTarget};
+use super::jpegli::{encode_jpegli, JpegliTuning};
+use super::libjpeg::{encode_jpeg_tuned, JpegTuning};
 use super::ssim::Reference;
 use super::{
     decode, EncodedImage, JpegEffort, Limits, MediaError, OrientedImage, OutputFormat, QualityGoal,
@@ -88,8 +89,9 @@ fn reference_long_edge(r: &Reference) -> u32 {
 }
 
 /// The lowest quality in `min_quality..=100` whose output's DSSIM is at most that of a baseline Annex K
-/// encode at `ladder.quality`, found by bisection (DSSIM falls as quality rises), with its bytes.
-/// `None` when the image is too small to measure.
+/// encode at `ladder.quality`, with its bytes (DSSIM falls as quality rises). Gallops from
+/// `ladder.quality` in steps of 4 until the bound is crossed, then bisects the last step: 4–6 probes
+/// for a photo instead of bisecting all of 1–100. `None` when the image is too small to measure.
 pub(crate) fn match_baseline(
     img: &OrientedImage,
     format: OutputFormat,
@@ -101,34 +103,57 @@ pub(crate) fn match_baseline(
     let Ok(reference) = Reference::new(img) else {
         return Ok(None);
     };
-    let baseline = encode_jpeg(img, JpegEffort::Fast, ladder.quality)?;
+    let baseline = encode_jpeg_tuned(img, &JpegTuning::BASELINE, ladder.quality)?;
     let bound = dssim_of(&reference, &baseline)?;
-    // Invariant: `best` (if any) meets the bound; every quality below `lo` was measured not to.
-    let (mut lo, mut hi) = (ladder.min_quality.max(1), 100u8);
-    let mut best: Option<(u8, Vec<u8>)> = None;
-    let mut probe = ladder.quality.clamp(lo, hi);
-    while lo <= hi {
-        let bytes = encode_once(img, format, effort, probe)?;
+    drop(baseline);
+    let floor = ladder.min_quality.max(1);
+    let probe = |q: u8| -> Result<(bool, Vec<u8>), MediaError> {
+        let bytes = encode_once(img, format, effort, q)?;
         let d = dssim_of(&reference, &bytes)?;
-        tracing::trace!(
-            probe,
-            dssim = d,
-            bound,
-            bytes = bytes.len(),
-            "quality probe"
-        );
-        if d <= bound {
-            best = Some((probe, bytes));
-            hi = probe - 1;
+        tracing::trace!(q, dssim = d, bound, bytes = bytes.len(), "quality probe");
+        Ok((d <= bound, bytes))
+    };
+    // Invariant once both are known: `ok` meets the bound, `bad` (< ok.0) does not.
+    let mut ok: Option<(u8, Vec<u8>)> = None;
+    let mut bad: Option<u8> = None;
+    let mut q = ladder.quality.clamp(floor, 100);
+    loop {
+        let (meets, bytes) = probe(q)?;
+        if meets {
+            ok = Some((q, bytes));
+            if q == floor || bad.is_some() {
+                break;
+            }
+            q = q.saturating_sub(GALLOP).max(floor);
         } else {
-            lo = probe + 1;
+            bad = Some(q);
+            if ok.is_some() || q == 100 {
+                break;
+            }
+            q = q.saturating_add(GALLOP).min(100);
         }
-        probe = lo + (hi.saturating_sub(lo)) / 2;
     }
-    Ok(Some(
-        best.unwrap_or((100, encode_once(img, format, effort, 100)?)),
-    ))
+    // Bisect between the highest failing and the lowest passing quality.
+    if let (Some(mut lo), Some((mut hi, _))) = (bad, ok.as_ref().map(|(q, _)| (*q, ()))) {
+        while hi > lo + 1 {
+            let mid = lo + (hi - lo) / 2;
+            let (meets, bytes) = probe(mid)?;
+            if meets {
+                hi = mid;
+                ok = Some((mid, bytes));
+            } else {
+                lo = mid;
+            }
+        }
+    }
+    Ok(Some(match ok {
+        Some(found) => found,
+        None => (100, encode_once(img, format, effort, 100)?),
+    }))
 }
+
+/// Quality step of the quality search's gallop before it bisects.
+const GALLOP: u8 = 4;
 
 /// One encode at a fixed quality.
 pub fn encode_once(
@@ -148,35 +173,31 @@ fn encode_jpeg(
     effort: JpegEffort,
     quality: u8,
 ) -> Result<Vec<u8>, MediaError> {
-    encode_jpeg_tuned(img, &effort.tuning(), quality)
+    match effort.tuning() {
+        Some(tuning) => encode_jpeg_tuned(img, &tuning, quality),
+        None => encode_jpegli(img, &JpegliTuning::SHIPPED, quality),
+    }
 }
 
 impl JpegEffort {
-    /// The mozjpeg settings behind each effort level (measured in `docs/benchmarks/media.md`).
-    pub fn tuning(self) -> JpegTuning {
-        let base = JpegTuning {
-            progressive: false,
-            trellis: false,
-            trellis_dc: false,
-            trellis_eob_opt: false,
-            tables: QuantTables::AnnexK,
-            optimize_scans: false,
-            chroma: Chroma::Sub420,
-            trellis_target: TrellisTarget::PsnrHvs,
-        };
+    /// The mozjpeg settings behind each mozjpeg effort level (measured in `docs/benchmarks/media.md`);
+    /// `None` for [`JpegEffort::Jpegli`], which is not mozjpeg.
+    pub fn tuning(self) -> Option<JpegTuning> {
+        let base = JpegTuning::BASELINE;
         match self {
-            JpegEffort::Fast => base,
-            JpegEffort::Balanced => JpegTuning {
+            JpegEffort::Jpegli => None,
+            JpegEffort::Fast => Some(base),
+            JpegEffort::Balanced => Some(JpegTuning {
                 progressive: true,
                 ..base
-            },
-            JpegEffort::Smallest => JpegTuning {
+            }),
+            JpegEffort::Smallest => Some(JpegTuning {
                 progressive: true,
                 trellis: true,
                 trellis_dc: true,
                 trellis_eob_opt: true,
                 ..base
-            },
+            }),
         }
     }
 }

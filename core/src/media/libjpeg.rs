@@ -93,6 +93,40 @@ pub enum Chroma {
     Full444,
 }
 
+impl Chroma {
+    /// (horizontal, vertical) sampling factors of component `index` (0 luma, 1–2 chroma).
+    pub(crate) fn sampling(self, index: usize) -> (c_int, c_int) {
+        match (index, self) {
+            (0, Chroma::Sub420) => (2, 2),
+            (0, Chroma::Sub422) => (2, 1),
+            _ => (1, 1),
+        }
+    }
+}
+
+/// Hands `img`'s rows to a libjpeg-style `write_scanlines` (which returns how many it took), 16 at a
+/// time; the row pointers point into `img.rgb` and live as long as the call.
+pub(crate) fn feed_rows(
+    img: &OrientedImage,
+    mut write_scanlines: impl FnMut(&[*const u8]) -> usize,
+) -> Result<(), MediaError> {
+    let (w, h) = (img.width as usize, img.height as usize);
+    let stride = w * 3;
+    let mut rows: Vec<*const u8> = Vec::with_capacity(16);
+    let mut y = 0usize;
+    while y < h {
+        rows.clear();
+        let n = 16.min(h - y);
+        rows.extend((y..y + n).map(|r| img.rgb[r * stride..].as_ptr()));
+        let written = write_scanlines(&rows);
+        if written == 0 {
+            return Err(MediaError::encode("JPEG: encoder accepted no rows"));
+        }
+        y += written;
+    }
+    Ok(())
+}
+
 /// One mozjpeg encoder configuration; `JpegEffort` names the shipped ones, the benchmark compares others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JpegTuning {
@@ -110,6 +144,20 @@ pub struct JpegTuning {
     pub chroma: Chroma,
     /// What the trellis trades bits against (only with `trellis`).
     pub trellis_target: TrellisTarget,
+}
+
+impl JpegTuning {
+    /// Baseline, optimised Huffman, Annex K tables, 4:2:0: libjpeg-turbo's output (`JpegEffort::Fast`).
+    pub const BASELINE: JpegTuning = JpegTuning {
+        progressive: false,
+        trellis: false,
+        trellis_dc: false,
+        trellis_eob_opt: false,
+        tables: QuantTables::AnnexK,
+        optimize_scans: false,
+        chroma: Chroma::Sub420,
+        trellis_target: TrellisTarget::PsnrHvs,
+    };
 }
 
 /// The rate-distortion weighting of mozjpeg's trellis (its cjpeg `-tune-*` presets, without their table choice).
@@ -243,37 +291,19 @@ fn compress(img: &OrientedImage, tuning: &JpegTuning, quality: u8) -> Result<Vec
         mozjpeg_sys::jpeg_set_quality(cinfo, c_int::from(quality.clamp(1, 100)), FALSE);
         cinfo.optimize_coding = TRUE;
         // Chroma sampling stated explicitly so a library default cannot change it.
-        let (luma_h, luma_v) = match tuning.chroma {
-            Chroma::Sub420 => (2, 2),
-            Chroma::Sub422 => (2, 1),
-            Chroma::Full444 => (1, 1),
-        };
         let comps = std::slice::from_raw_parts_mut(cinfo.comp_info, 3);
-        comps[0].h_samp_factor = luma_h;
-        comps[0].v_samp_factor = luma_v;
-        for comp in &mut comps[1..] {
-            comp.h_samp_factor = 1;
-            comp.v_samp_factor = 1;
+        for (i, comp) in comps.iter_mut().enumerate() {
+            (comp.h_samp_factor, comp.v_samp_factor) = tuning.chroma.sampling(i);
         }
         if tuning.progressive {
             mozjpeg_sys::jpeg_simple_progression(cinfo);
         }
         mozjpeg_sys::jpeg_mem_dest(cinfo, &mut cp.out, &mut cp.out_len);
         mozjpeg_sys::jpeg_start_compress(&mut cp.cinfo, TRUE);
-        let stride = w * 3;
-        let mut rows: Vec<JSAMPROW> = Vec::with_capacity(16);
-        let mut y = 0usize;
-        while y < h {
-            rows.clear();
-            let n = 16.min(h - y);
-            rows.extend((y..y + n).map(|r| img.rgb[r * stride..].as_ptr()));
-            let written =
-                mozjpeg_sys::jpeg_write_scanlines(&mut cp.cinfo, rows.as_ptr(), n as u32) as usize;
-            if written == 0 {
-                return Err(MediaError::encode("JPEG: encoder accepted no rows"));
-            }
-            y += written;
-        }
+        feed_rows(img, |rows: &[JSAMPROW]| {
+            mozjpeg_sys::jpeg_write_scanlines(&mut cp.cinfo, rows.as_ptr(), rows.len() as u32)
+                as usize
+        })?;
         mozjpeg_sys::jpeg_finish_compress(&mut cp.cinfo);
         let len = usize::try_from(cp.out_len).unwrap_or(0);
         if cp.out.is_null() || len == 0 {

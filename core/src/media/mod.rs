@@ -2,8 +2,9 @@
 //! byte of metadata and hash, before anything is queued for upload.
 //!
 //! Stack: mozjpeg (a libjpeg-turbo fork, SIMD, builds from source for iOS and Android) for JPEG decode
-//! with DCT-domain downscaling and for encoding; fast_image_resize for SIMD resampling; `png` and
-//! libwebp for the other inputs. See `docs/benchmarks/media.md` for why (measured against a pure-Rust stack).
+//! with DCT-domain downscaling; jpegli (libjxl's JPEG encoder, C++ with Highway SIMD, built from
+//! source by `jpegli-sys`) for the default encoding and mozjpeg for the other encoder settings;
+//! fast_image_resize for SIMD resampling; `png` and libwebp for the other inputs. See `docs/benchmarks/media.md` for why (measured against a pure-Rust stack).
 //!
 //! Inputs are JPEG, PNG and WebP. HEIC is converted to JPEG by the iOS shell with the platform codec
 //! before it reaches the core. Pixels are treated as sRGB; embedded ICC profiles are not carried over.
@@ -12,6 +13,7 @@ mod decode;
 mod encode;
 mod error;
 mod exif;
+mod jpegli;
 mod libjpeg;
 mod limits;
 mod orient;
@@ -23,6 +25,7 @@ use std::path::Path;
 pub use decode::{dct_scale, sniff, SourceFormat};
 pub use encode::{encode_once, sha256_hex};
 pub use error::MediaError;
+pub use jpegli::{encode_jpegli, JpegliTuning};
 pub use libjpeg::{encode_jpeg_tuned, Chroma, JpegTuning, QuantTables, TrellisTarget};
 pub use limits::Limits;
 pub use orient::apply as apply_orientation;
@@ -43,12 +46,17 @@ pub enum OutputFormat {
     WebP,
 }
 
-/// How hard the JPEG encoder works for size. All three quantise with the same Annex K tables, so Fast
-/// and Balanced decode to identical pixels; they differ only in how the coefficients are entropy-coded.
+/// Which JPEG encoder, and how hard it works for size. `Fast`, `Balanced` and `Smallest` are mozjpeg with
+/// libjpeg's Annex K tables (Fast and Balanced decode to identical pixels; they differ only in how the
+/// coefficients are entropy-coded); `Jpegli` is Google's jpegli with its own tables and quality scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JpegEffort {
-    /// Baseline with optimised Huffman tables (libjpeg-turbo speed). The default: measured ~1.5% more
-    /// bytes than Balanced for ~20 ms less per 2016 px image on the benchmark machine (docs/benchmarks/media.md).
+    /// jpegli, progressive, no adaptive quantisation ([`JpegliTuning::SHIPPED`]). The default: at the
+    /// same luma DSSIM as libjpeg/vips Q80 it needs ~0.76x vips' bytes against ~0.92x for `Fast`, for
+    /// ~30 ms more per 2016 px image (docs/benchmarks/media.md). Its quality scale is its own: q84 looks
+    /// about like libjpeg q80.
+    Jpegli,
+    /// mozjpeg baseline with optimised Huffman tables (libjpeg-turbo speed); the default before jpegli.
     Fast,
     /// Progressive with optimised Huffman tables, no trellis.
     Balanced,
@@ -64,7 +72,8 @@ pub enum QualityGoal {
     Fixed,
     /// "Smallest file that looks at least as good": the lowest quality whose output's DSSIM (against the
     /// unencoded resized pixels) is at most that of a plain baseline Annex K JPEG at `quality` — what
-    /// libjpeg, vips and Pillow write. Costs a few extra encode + decode + SSIM passes per output.
+    /// libjpeg, vips and Pillow write. Here `quality` is on libjpeg's scale (80 = "as good as a Q80
+    /// JPEG") whichever encoder searches. Costs a few extra encode + decode + SSIM passes per output.
     MatchBaseline,
 }
 
@@ -75,7 +84,7 @@ pub struct PhotoOptions {
     pub large_long_edge: u32,
     /// Long edge of the thumbnail.
     pub thumbnail_long_edge: u32,
-    /// Starting encoder quality, 1–100.
+    /// Starting encoder quality, 1–100, on the chosen encoder's own scale (jpegli's is not libjpeg's).
     pub quality: u8,
     /// The quality is never lowered below this to meet a budget.
     pub min_quality: u8,
@@ -94,18 +103,22 @@ pub struct PhotoOptions {
     pub limits: Limits,
 }
 
+/// Default quality of the default encoder (jpegli): measured on the benchmark corpus to give the same
+/// luma DSSIM as vipsthumbnail's Q80 (docs/benchmarks/media.md).
+pub const DEFAULT_JPEGLI_QUALITY: u8 = 84;
+
 impl Default for PhotoOptions {
     fn default() -> Self {
         PhotoOptions {
             large_long_edge: 2048,
             thumbnail_long_edge: 400,
-            quality: 80,
+            quality: DEFAULT_JPEGLI_QUALITY,
             min_quality: 40,
             quality_step: 5,
             large_budget_bytes: 600_000,
             thumbnail_budget_bytes: 40_000,
             format: OutputFormat::Jpeg,
-            jpeg_effort: JpegEffort::Fast,
+            jpeg_effort: JpegEffort::Jpegli,
             quality_goal: QualityGoal::Fixed,
             size_slack_percent: 2,
             limits: Limits::default(),
