@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::SecondsFormat;
 use homeroom_protocol::access::Target;
+use homeroom_protocol::goals::ProgressInputs;
 use homeroom_protocol::reports::{self, Period, PointsReport, ShareReportRequest, SharedReport};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -52,10 +53,16 @@ async fn build(
     } else {
         Vec::new()
     };
+    let live_items = crate::goals::standing_items(&mut conn, school_id, &goals).await?;
     let tz = crate::push::schedule::school_time_zone(&state.db, school_id).await?;
+    let inputs = ProgressInputs {
+        goals: &goals,
+        awards: &awards,
+        live_items: &live_items,
+    };
     Ok(
         reports::build(pupil_id, period, state.clock.now(), tz, &awards, &skills)
-            .with_goals(&goals, &awards),
+            .with_goals(&facts, reader, inputs),
     )
 }
 
