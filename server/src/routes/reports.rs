@@ -157,7 +157,7 @@ pub async fn shared(
     caller: Caller,
     ApiPath(pupil_id): ApiPath<String>,
 ) -> Result<Json<Vec<SharedReport>>, ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     if !reports::may_read_shared(&facts, &caller.user_id, &pupil_id) {
         return Err(ServerError::Forbidden(
             "not allowed: read shared reports".into(),
