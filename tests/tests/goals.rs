@@ -4,6 +4,7 @@
 //! the pupil leaves and the server when the pupil is erased.
 
 use chrono::Utc;
+use homeroom_core::views::ViewUpdate;
 use homeroom_core::{GoalView, GoalsListener, GoalsUpdate, HomeroomClient, HomeroomConfig};
 use homeroom_e2e::{
     api_token, delete_as, device, get_as, get_json, post_as, signed_in, TestServer,
@@ -409,6 +410,15 @@ fn a_withdrawn_linked_item_stops_counting_on_the_server_and_the_phone_pts8_con4(
     phone.sync().unwrap();
     let on_phone = phone.points_report("a1", Period::Week, Utc::now()).unwrap();
     assert_eq!(on_phone.goals[0].portfolio_items, 2);
+    // The phone's goals listener is told too: the goal updated, the withdrawn link gone.
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    let listening = phone
+        .observe_goals(
+            "a1",
+            std::sync::Arc::new(move |u| sink.lock().unwrap().push(u)),
+        )
+        .unwrap();
 
     // The family withdraws portfolio consent; the head teacher records it (REQ-CON-4).
     let h = signed_in(&url, &tmp.path().join("head"), "H");
@@ -444,6 +454,21 @@ fn a_withdrawn_linked_item_stops_counting_on_the_server_and_the_phone_pts8_con4(
     let shown = phone.goals_for("a1").unwrap();
     let items: Vec<Uuid> = shown[0].items.iter().map(|i| i.post_id).collect();
     assert_eq!(items, vec![kept], "{withdrawn} left the goal on the phone");
+    let heard = std::mem::take(&mut *heard.lock().unwrap());
+    phone.unobserve(listening);
+    match heard.as_slice() {
+        [ViewUpdate::Snapshot(first), ViewUpdate::Changes {
+            inserted,
+            updated,
+            removed,
+        }] => {
+            assert_eq!(first[0].items.len(), 2);
+            assert!(inserted.is_empty() && removed.is_empty());
+            let now: Vec<Uuid> = updated[0].items.iter().map(|i| i.post_id).collect();
+            assert_eq!(now, vec![kept]);
+        }
+        other => panic!("the snapshot, then one update: {other:?}"),
+    }
 }
 
 // REQ-PTS-5, PTS-8: class B hides points from parents. pb1 still follows b1's goal — title,
