@@ -579,6 +579,11 @@ impl Homeroom {
         self.refresh_message_views();
         self.refresh_social_views();
         self.refresh_goal_views();
+        // Off the tap path: the WAL is copied back here, in the background sync, not in the
+        // commit of the next award.
+        if let Err(e) = self.store.checkpoint() {
+            tracing::warn!(error = %e, "could not checkpoint the cache");
+        }
         self.record_attempt(&result);
         self.store.note_error_in(&result);
         if let Err(CoreError::Server { status: 401, .. }) = result {

@@ -12,12 +12,13 @@ use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use homeroom_protocol::access::SchoolFacts;
-use homeroom_protocol::wire::{ClientWrite, WriteOutcome};
+use homeroom_protocol::wire::{AwardRecord, ClientWrite, WriteOp, WriteOutcome};
 use sqlx::Acquire;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::awards;
 use crate::error::ServerError;
 use crate::routes::sync;
 
@@ -141,7 +142,8 @@ async fn shared_writes(
         .collect();
     let prior = sync::prior_records(tx, &ids).await?;
     let mut seen = HashSet::new();
-    let mut cache = sync::BatchCache::default();
+    let mut cache = awards::BatchCache::default();
+    let mut pending = PendingAwards::default();
     let mut answers = Vec::with_capacity(jobs.len());
     for job in jobs {
         let mut outcomes = Vec::with_capacity(job.writes.len());
@@ -151,11 +153,43 @@ async fn shared_writes(
                 sync::replay_answer(&job.caller, owner.clone(), stored.clone())?
             } else if !seen.insert(client_id.clone()) {
                 // The same id twice in one batch: the first is recorded in this transaction.
+                if !pending.flush(tx).await? {
+                    return Ok(None);
+                }
                 match sync::prior_outcome(tx, &job.caller, &client_id).await? {
                     Some(first) => first,
                     None => return Ok(None),
                 }
+            } else if let WriteOp::AwardPoints {
+                awards,
+                skill_id,
+                note,
+                ..
+            } = &write.op
+            {
+                // The hot path (points awarded in class): stored in bulk with its neighbours.
+                let plan = awards::plan(
+                    tx,
+                    &job.caller,
+                    &job.facts,
+                    &mut cache,
+                    awards,
+                    skill_id,
+                    note.as_deref(),
+                )
+                .await?;
+                match plan {
+                    Ok(records) => {
+                        pending.add(&job.caller, client_id, records);
+                        WriteOutcome::Accepted
+                    }
+                    Err(_refused) => return Ok(None),
+                }
             } else {
+                // Anything else keeps its place in the log behind the awards before it.
+                if !pending.flush(tx).await? {
+                    return Ok(None);
+                }
                 let outcome =
                     sync::apply_new(tx, state, &job.caller, &job.facts, &mut cache, write).await?;
                 if !matches!(outcome, WriteOutcome::Accepted) {
@@ -168,7 +202,52 @@ async fn shared_writes(
         }
         answers.push(outcomes);
     }
+    if !pending.flush(tx).await? {
+        return Ok(None);
+    }
     Ok(Some(answers))
+}
+
+/// Accepted award writes of the batch not yet stored: stored together, in order.
+#[derive(Default)]
+struct PendingAwards {
+    /// (school id, award) in the order the writes arrived.
+    awards: Vec<(String, AwardRecord)>,
+    /// (client id, user id) of each write they came from.
+    writes: Vec<(String, String)>,
+}
+
+impl PendingAwards {
+    fn add(&mut self, caller: &Caller, client_id: String, records: Vec<AwardRecord>) {
+        for r in records {
+            self.awards.push((caller.school_id.clone(), r));
+        }
+        self.writes.push((client_id, caller.user_id.clone()));
+    }
+
+    /// Stores what is pending; false when an award id was already taken (the caller rolls
+    /// back and takes the careful path, which names the write).
+    async fn flush(&mut self, tx: &mut crate::db::DbTx<'static>) -> Result<bool, ServerError> {
+        if self.writes.is_empty() {
+            return Ok(true);
+        }
+        let rows: Vec<(&str, &AwardRecord)> =
+            self.awards.iter().map(|(s, r)| (s.as_str(), r)).collect();
+        if !awards::store(tx, &rows).await? {
+            return Ok(false);
+        }
+        let accepted = serde_json::to_string(&WriteOutcome::Accepted)
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        let records: Vec<(&str, &str, &str)> = self
+            .writes
+            .iter()
+            .map(|(c, u)| (c.as_str(), u.as_str(), accepted.as_str()))
+            .collect();
+        sync::record_outcomes(tx, &records).await?;
+        self.awards.clear();
+        self.writes.clear();
+        Ok(true)
+    }
 }
 
 /// The careful path: each write in its own savepoint, so a rejected write keeps nothing of
@@ -178,7 +257,7 @@ async fn isolated(state: &AppState, jobs: Vec<Job>) {
         Ok(tx) => tx,
         Err(e) => return fail_all(jobs, &e),
     };
-    let mut cache = sync::BatchCache::default();
+    let mut cache = awards::BatchCache::default();
     let mut answers = Vec::with_capacity(jobs.len());
     for job in jobs {
         let mut outcomes = Vec::with_capacity(job.writes.len());
@@ -212,7 +291,7 @@ async fn apply_in_savepoint(
     tx: &mut crate::db::DbTx<'static>,
     state: &AppState,
     job: &Job,
-    cache: &mut sync::BatchCache,
+    cache: &mut awards::BatchCache,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
     let client_id = write.client_id.to_string();

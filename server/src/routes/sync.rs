@@ -5,9 +5,9 @@ use axum::Json;
 use chrono::Utc;
 use homeroom_protocol::access::{can, Action, SchoolFacts, Target};
 use homeroom_protocol::wire::{
-    validate_award, AwardRecord, AwardTarget, Change, ClientWrite, Directory, PullQuery,
-    PullResponse, PushRequest, PushResponse, RejectCode, WriteOp, WriteOutcome, WriteResult,
-    MAX_CHANGES_PER_PAGE, MAX_WRITES_PER_PUSH,
+    AwardTarget, Change, ClientWrite, Directory, PullQuery, PullResponse, PushRequest,
+    PushResponse, RejectCode, WriteOp, WriteOutcome, WriteResult, MAX_CHANGES_PER_PAGE,
+    MAX_WRITES_PER_PUSH,
 };
 use sqlx::Row;
 
@@ -58,16 +58,6 @@ pub(crate) async fn apply_write(
         .await?
         .pop()
         .ok_or_else(|| ServerError::Internal("the writer lost a write".into()))
-}
-
-/// What one group commit has already looked up, so a batch of pushes asks the database once.
-///
-/// Valid only inside one writer transaction: it holds the write lock, and no write op changes
-/// skills, so nothing cached here can change under it.
-#[derive(Default)]
-pub(crate) struct BatchCache {
-    /// Skill id → (class id, points), or `None` when there is no such skill.
-    skills: std::collections::HashMap<String, Option<(String, i64)>>,
 }
 
 /// How a write with this client id was answered before, if it was: a replay gets the first
@@ -147,7 +137,7 @@ pub(crate) async fn apply_new(
     state: &AppState,
     caller: &Caller,
     facts: &SchoolFacts,
-    cache: &mut BatchCache,
+    cache: &mut crate::awards::BatchCache,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
     let pool = &state.db;
@@ -204,15 +194,31 @@ pub(crate) async fn record_outcome(
 ) -> Result<(), ServerError> {
     let stored =
         serde_json::to_string(outcome).map_err(|e| ServerError::Internal(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO applied_writes (client_id, user_id, outcome, applied_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(client_id)
-    .bind(&caller.user_id)
-    .bind(stored)
-    .bind(Utc::now().to_rfc3339())
-    .execute(&mut **tx)
-    .await?;
+    record_outcomes(tx, &[(client_id, caller.user_id.as_str(), stored.as_str())]).await
+}
+
+/// Records many answers (client id, user id, outcome JSON) in a few multi-row statements.
+pub(crate) async fn record_outcomes(
+    tx: &mut crate::db::DbTx<'_>,
+    rows: &[(&str, &str, &str)],
+) -> Result<(), ServerError> {
+    let now = Utc::now().to_rfc3339();
+    for chunk in rows.chunks(100) {
+        let marks = crate::awards::placeholders(chunk.len(), 4);
+        // Audited: the only dynamic part is the list of numbered placeholders.
+        let sql = format!(
+            "INSERT INTO applied_writes (client_id, user_id, outcome, applied_at) VALUES {marks}"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (client_id, user_id, outcome) in chunk {
+            query = query
+                .bind(*client_id)
+                .bind(*user_id)
+                .bind(*outcome)
+                .bind(&now);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -272,104 +278,15 @@ async fn award(
     tx: &mut crate::db::DbTx<'_>,
     caller: &Caller,
     facts: &SchoolFacts,
-    cache: &mut BatchCache,
+    cache: &mut crate::awards::BatchCache,
     awards: &[AwardTarget],
     skill_id: &str,
     note: Option<&str>,
 ) -> Result<WriteOutcome, ServerError> {
-    if let Err((field, why)) = validate_award(awards, note) {
-        return Ok(reject(RejectCode::Invalid, format!("{field}: {why}")));
+    match crate::awards::plan(tx, caller, facts, cache, awards, skill_id, note).await? {
+        Ok(records) => crate::awards::store_one(tx, &caller.school_id, &records).await,
+        Err(refused) => Ok(refused),
     }
-    for a in awards {
-        if let Err(denied) = can(
-            facts,
-            Some(&caller.user_id),
-            Action::AwardPoints,
-            &Target::Pupil(&a.pupil_id),
-        ) {
-            return Ok(reject(RejectCode::Forbidden, denied.to_string()));
-        }
-    }
-    let skill = match cache.skills.get(skill_id) {
-        Some(known) => known.clone(),
-        None => {
-            let row = sqlx::query("SELECT class_id, weight FROM skills WHERE id = $1")
-                .bind(skill_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-            let found = match row {
-                Some(row) => Some((row.try_get("class_id")?, row.try_get("weight")?)),
-                None => None,
-            };
-            cache.skills.insert(skill_id.to_owned(), found.clone());
-            found
-        }
-    };
-    let Some((skill_class, points)) = skill else {
-        return Ok(reject(RejectCode::NotFound, format!("no skill {skill_id}")));
-    };
-    for a in awards {
-        let in_class = facts
-            .pupils
-            .get(&a.pupil_id)
-            .and_then(|p| p.class_id.as_deref())
-            == Some(skill_class.as_str());
-        if !in_class {
-            return Ok(reject(
-                RejectCode::Invalid,
-                "the skill belongs to another class than the pupil's",
-            ));
-        }
-    }
-    // The server's clock orders the log; the device's clock is only shown.
-    let awarded_at = Utc::now();
-    for a in awards {
-        let record = AwardRecord {
-            id: a.award_id,
-            pupil_id: a.pupil_id.clone(),
-            class_id: skill_class.clone(),
-            skill_id: skill_id.to_owned(),
-            points: points as i32,
-            note: note.map(str::to_owned),
-            awarded_by: caller.user_id.clone(),
-            awarded_at,
-        };
-        // An id already taken inserts nothing (checked below), which saves a lookup per award.
-        let inserted = sqlx::query(
-            "INSERT INTO awards (id, school_id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(record.id.to_string())
-        .bind(&caller.school_id)
-        .bind(&record.pupil_id)
-        .bind(&record.class_id)
-        .bind(&record.skill_id)
-        .bind(points)
-        .bind(&record.note)
-        .bind(&record.awarded_by)
-        .bind(record.awarded_at.to_rfc3339())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            // The writer rolls back any award of this write already inserted.
-            return Ok(reject(
-                RejectCode::Invalid,
-                "an award with this id already exists",
-            ));
-        }
-        let payload = serde_json::to_string(&Change::Award(record))
-            .map_err(|e| ServerError::Internal(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES ($1, 'award', $2, $3)",
-        )
-        .bind(&caller.school_id)
-        .bind(&a.pupil_id)
-        .bind(payload)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(WriteOutcome::Accepted)
 }
 
 /// REQ-PTS-3: removes an award, if the shared rules let this person undo it, and logs the removal
