@@ -2,7 +2,10 @@
 //! through the outbox; everyone who may read them sees the server's record with their own unsent
 //! edits laid on top, so a refused edit simply disappears when the outbox entry goes.
 
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, Utc};
+use homeroom_protocol::access::SchoolFacts;
 use homeroom_protocol::goals::{self, GoalEdit, GoalError, GoalKind, GoalLink, GoalRecord};
 use homeroom_protocol::posts::Audience;
 use homeroom_protocol::wire::{ClientWrite, Directory, WriteOp};
@@ -13,6 +16,42 @@ use crate::error::{CoreError, StorageContext};
 use crate::homeroom::Homeroom;
 use crate::store::seal::Sealer;
 use crate::store::{goals as stored, outbox, posts};
+use crate::views::{Delivery, Differ, Keyed, ViewUpdate};
+
+/// Told about a pupil's goals: the snapshot first, then changes by goal id (issue 4 §4).
+pub type GoalsObserver = Arc<dyn Fn(ViewUpdate<GoalRecord>) + Send + Sync>;
+
+impl Keyed for GoalRecord {
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+/// One subscription to one pupil's goals.
+struct GoalsSub {
+    id: u64,
+    pupil_id: String,
+    observer: GoalsObserver,
+    differ: Mutex<Differ<GoalRecord>>,
+    delivery: Delivery<ViewUpdate<GoalRecord>>,
+}
+
+/// The goals subscriptions of one core.
+#[derive(Default)]
+pub struct GoalObservers {
+    subs: Mutex<Vec<Arc<GoalsSub>>>,
+}
+
+impl GoalObservers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<GoalsSub>>> {
+        self.subs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops the subscription `id`, if it is one of these.
+    pub fn remove(&self, id: u64) {
+        self.lock().retain(|s| s.id != id);
+    }
+}
 
 /// Why a goal write cannot apply to the goals a device holds.
 #[derive(Debug)]
@@ -223,12 +262,53 @@ impl Homeroom {
         let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
         let dir = self.directory_arc()?.ok_or(CoreError::NotSignedIn)?;
         goals::may_read(&dir.facts, &session.me.user_id, pupil_id)?;
-        view(
-            &self.store.conn(),
-            self.store.sealer(),
-            &session.me.user_id,
-            pupil_id,
-        )
+        let conn = self.store.conn();
+        let mut goals = view(&conn, self.store.sealer(), &session.me.user_id, pupil_id)?;
+        // A withdrawn item has left this device: its link goes from the screen too (REQ-CON-4).
+        let standing = stored::standing_items(&conn, &goals)?;
+        for g in &mut goals {
+            g.items.retain(|i| standing.contains(&i.post_id));
+        }
+        Ok(goals)
+    }
+
+    /// Subscribes to a pupil's goals (issue 4 §4): the snapshot at once, then the goals inserted,
+    /// updated and removed after each local goal write or sync. Returns the id for `unobserve`.
+    pub fn observe_goals(&self, pupil_id: &str, observer: GoalsObserver) -> Result<u64, CoreError> {
+        let (differ, first) = Differ::start(self.goals_for(pupil_id)?);
+        let sub = Arc::new(GoalsSub {
+            id: self.new_observer_id(),
+            pupil_id: pupil_id.to_owned(),
+            observer,
+            differ: Mutex::new(differ),
+            delivery: Delivery::default(),
+        });
+        self.goal_views.lock().push(sub.clone());
+        sub.delivery.send(first, |m| (sub.observer)(m));
+        Ok(sub.id)
+    }
+
+    /// Tells every goals subscriber what changed; goals one may no longer read (a pupil who
+    /// left, a family removed) read as none, so they all leave the screen.
+    pub(crate) fn refresh_goal_views(&self) {
+        let subs: Vec<Arc<GoalsSub>> = self.goal_views.lock().clone();
+        for sub in subs {
+            let now = self.goals_for(&sub.pupil_id).unwrap_or_default();
+            crate::views::send_changes(&sub.differ, &sub.delivery, now, |m| (sub.observer)(m));
+        }
+    }
+
+    /// The pupil's goals as this device shows them, or none for a reader who may not read them.
+    pub(crate) fn readable_goals(
+        &self,
+        facts: &SchoolFacts,
+        me: &str,
+        pupil_id: &str,
+    ) -> Result<Vec<GoalRecord>, CoreError> {
+        if goals::may_read(facts, me, pupil_id).is_err() {
+            return Ok(Vec::new());
+        }
+        view(&self.store.conn(), self.store.sealer(), me, pupil_id)
     }
 
     fn goal_edit(&self, goal_id: &str, op: impl FnOnce(Uuid) -> WriteOp) -> Result<(), CoreError> {
@@ -239,8 +319,15 @@ impl Homeroom {
         self.queue_goal_write(&pupil, op(id))
     }
 
-    /// Checks a goal write as the server will — rules, shape, links — then queues it.
+    /// Checks a goal write as the server will — rules, shape, links — queues it, and tells the
+    /// goals listeners (no lock held).
     fn queue_goal_write(&self, pupil_id: &str, op: WriteOp) -> Result<(), CoreError> {
+        self.enqueue_goal_write(pupil_id, op)?;
+        self.refresh_goal_views();
+        Ok(())
+    }
+
+    fn enqueue_goal_write(&self, pupil_id: &str, op: WriteOp) -> Result<(), CoreError> {
         let session = self.session()?.ok_or(CoreError::NotSignedIn)?;
         let me = session.me.user_id.as_str();
         let dir = self

@@ -143,6 +143,8 @@ pub struct Homeroom {
     pub(crate) message_views: crate::messaging::views::MessageObservers,
     /// Feed and comment-list subscriptions (REQ-STO-4, issue 4 listeners).
     pub(crate) social_views: crate::social::SocialObservers,
+    /// Goals-of-a-pupil subscriptions (REQ-PTS-8, issue 4 listeners).
+    pub(crate) goal_views: crate::goals::GoalObservers,
     next_observer: AtomicU64,
     /// Serialises syncs: two at once would send the same outbox twice.
     sync_lock: Mutex<()>,
@@ -182,6 +184,7 @@ impl Homeroom {
             observers: Mutex::new(Vec::new()),
             message_views: Default::default(),
             social_views: Default::default(),
+            goal_views: Default::default(),
             next_observer: AtomicU64::new(1),
             sync_lock: Mutex::new(()),
             backoff: Mutex::new(Backoff::default()),
@@ -575,6 +578,12 @@ impl Homeroom {
         }
         self.refresh_message_views();
         self.refresh_social_views();
+        self.refresh_goal_views();
+        // Off the tap path: the WAL is copied back here, in the background sync, not in the
+        // commit of the next award.
+        if let Err(e) = self.store.checkpoint() {
+            tracing::warn!(error = %e, "could not checkpoint the cache");
+        }
         self.record_attempt(&result);
         self.store.note_error_in(&result);
         if let Err(CoreError::Server { status: 401, .. }) = result {
@@ -583,6 +592,10 @@ impl Homeroom {
         if let Err(CoreError::RemovedFromSchool) = result {
             // REQ-MSG-5: removed from the school, the person keeps nothing of it on this device.
             self.wipe_local()?;
+            // Nor on its screens: every open view empties.
+            self.refresh_message_views();
+            self.refresh_social_views();
+            self.refresh_goal_views();
         }
         result.map(|()| outcome)
     }
@@ -925,6 +938,7 @@ impl Homeroom {
     pub fn unobserve(&self, id: u64) {
         self.message_views.remove(id);
         self.social_views.remove(id);
+        self.goal_views.remove(id);
         self.observers
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -485,7 +485,8 @@ impl<'f> Ctx<'f> {
             AwardPoints | UndoAward | AddPortfolioItem | ApproveWork => staff,
             ReadPortfolio => staff || own || parent,
             // REQ-PTS-8: goals (EHCP outcomes among them) are for the pupil, their own family
-            // and class staff only; staff set them. Not gated by PTS-5: a goal is not points.
+            // and class staff only; staff set them. Not gated by PTS-5: a goal is not points —
+            // the points counted towards it are (`goals::may_see_points`).
             ReadGoals => staff || own || parent,
             ManageGoals => staff,
             SubmitWork => own,

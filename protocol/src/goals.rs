@@ -2,8 +2,9 @@
 //! progress arithmetic — shared so the device (offline) and the server report the same numbers.
 //!
 //! A goal's progress over a report period is the points of the pupil's awards whose skill is
-//! linked to the goal, plus the number of linked portfolio items posted in the period; with a
-//! target it is also a percentage of that target.
+//! linked to the goal, plus the number of linked portfolio items posted in the period that still
+//! stand (a withdrawn item no longer counts); with a target it is also a percentage of that
+//! target. Who sees the points part is decided here too ([`may_see_points`], REQ-PTS-5).
 
 use std::collections::BTreeSet;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{can, Action, Decision, SchoolFacts, Target};
+use crate::reports::Period;
 use crate::wire::AwardRecord;
 
 /// Longest goal title, in characters (an EHCP outcome is a sentence, not a plan).
@@ -258,6 +260,10 @@ pub fn may_manage(facts: &SchoolFacts, user: &str, pupil_id: &str) -> Decision {
 }
 
 /// Progress towards one goal over a report period.
+///
+/// The point fields (`points`, `awards`, `progress`, `percent`) are `None` when the reader may
+/// not see the pupil's points for the period (REQ-PTS-5, see [`may_see_points`]); the linked
+/// portfolio items always show to whoever may read the goal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoalProgress {
     pub goal_id: Uuid,
@@ -266,42 +272,85 @@ pub struct GoalProgress {
     #[serde(default)]
     pub target: Option<u32>,
     /// Points of the period's awards whose skill is linked (needs-work skills count negative).
-    pub points: i64,
+    #[serde(default)]
+    pub points: Option<i64>,
     /// Awards counted.
-    pub awards: u32,
-    /// Linked portfolio items posted in the period.
+    #[serde(default)]
+    pub awards: Option<u32>,
+    /// Linked portfolio items posted in the period and still standing (not withdrawn).
     pub portfolio_items: u32,
     /// Points plus portfolio items.
-    pub progress: i64,
-    /// Progress as a share of the target, 0 to 100; absent without a target.
+    #[serde(default)]
+    pub progress: Option<i64>,
+    /// Progress as a share of the target, 0 to 100; absent without a target or with points
+    /// hidden (the share would give the points away).
     #[serde(default)]
     pub percent: Option<u8>,
+    /// True when the point fields are withheld from this reader (REQ-PTS-5).
+    #[serde(default)]
+    pub points_hidden: bool,
+}
+
+impl GoalProgress {
+    /// The same progress with everything that counts points taken out (REQ-PTS-5).
+    pub fn without_points(self) -> GoalProgress {
+        GoalProgress {
+            points: None,
+            awards: None,
+            progress: None,
+            percent: None,
+            points_hidden: true,
+            ..self
+        }
+    }
+}
+
+/// What goal progress is counted from: the goals, the awards still held (REQ-PTS-7), and the
+/// ids of the pupil's portfolio posts that still stand — a linked item that was withdrawn
+/// (consent changed, REQ-CON-4) or erased no longer counts, on the device as on the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgressInputs<'a> {
+    pub goals: &'a [GoalRecord],
+    pub awards: &'a [AwardRecord],
+    pub live_items: &'a BTreeSet<Uuid>,
+}
+
+/// Every portfolio post the goals link, once each (to ask which still stand).
+pub fn linked_items(goals: &[GoalRecord]) -> BTreeSet<Uuid> {
+    goals
+        .iter()
+        .flat_map(|g| g.items.iter().map(|i| i.post_id))
+        .collect()
 }
 
 /// Progress of `pupil`'s goals that are not archived, oldest goal first, counting awards and
-/// items from `from` (none: all kept, REQ-PTS-7) to `until`. Only awards given remain to count.
+/// standing items from `from` (none: all kept, REQ-PTS-7) to `until`, points shown.
 pub fn progress(
     pupil: &str,
-    goals: &[GoalRecord],
-    awards: &[AwardRecord],
+    inputs: ProgressInputs<'_>,
     from: Option<DateTime<Utc>>,
     until: DateTime<Utc>,
 ) -> Vec<GoalProgress> {
     let in_period = |t: DateTime<Utc>| from.is_none_or(|f| t >= f) && t <= until;
-    let mut mine: Vec<&GoalRecord> = goals
+    let mut mine: Vec<&GoalRecord> = inputs
+        .goals
         .iter()
         .filter(|g| g.pupil_id == pupil && g.archived_at.is_none())
         .collect();
     mine.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
     mine.into_iter()
         .map(|g| {
-            let counted = awards.iter().filter(|a| {
+            let counted = inputs.awards.iter().filter(|a| {
                 a.pupil_id == pupil && g.skill_ids.contains(&a.skill_id) && in_period(a.awarded_at)
             });
             let (points, count) = counted.fold((0i64, 0u32), |(p, n), a| {
                 (p + i64::from(a.points), n.saturating_add(1))
             });
-            let items = g.items.iter().filter(|i| in_period(i.posted_at)).count();
+            let items = g
+                .items
+                .iter()
+                .filter(|i| inputs.live_items.contains(&i.post_id) && in_period(i.posted_at))
+                .count();
             let items = u32::try_from(items).unwrap_or(u32::MAX);
             let progress = points + i64::from(items);
             GoalProgress {
@@ -309,14 +358,58 @@ pub fn progress(
                 title: g.title.clone(),
                 kind: g.kind,
                 target: g.target,
-                points,
-                awards: count,
+                points: Some(points),
+                awards: Some(count),
                 portfolio_items: items,
-                progress,
+                progress: Some(progress),
                 percent: g.target.map(|t| percent_of(progress, t)),
+                points_hidden: false,
             }
         })
         .collect()
+}
+
+/// Whether `reader` sees the skill points counted towards `pupil`'s goals over `period`.
+///
+/// Decision (REQ-PTS-5 with PTS-8): a goal is about learning, not points, so whoever may read
+/// the pupil's goals (class staff, the pupil, the pupil's own parents) always sees the titles,
+/// the linked skills and the linked portfolio items and their count. The points per goal — and
+/// the total and percentage, which would give them away — are exactly as visible as the pupil's
+/// points report for the same period (PTS-4): staff always; the pupil always for their own, day
+/// to fortnight, whatever the class setting; a parent day to fortnight and only where the class
+/// shows points to parents. A parent of a class that hides points thus still follows the goals
+/// through the portfolio, never through points.
+pub fn may_see_points(facts: &SchoolFacts, reader: &str, pupil_id: &str, period: Period) -> bool {
+    can(
+        facts,
+        Some(reader),
+        period.read_action(),
+        &Target::Pupil(pupil_id),
+    )
+    .is_ok()
+}
+
+/// Progress per goal over `period` (from `from` to `until`) as `reader` may see it: nothing for
+/// a reader who may not read the pupil's goals, the point fields withheld per [`may_see_points`].
+/// The server's report and the device's offline views both answer through this.
+pub fn progress_seen_by(
+    facts: &SchoolFacts,
+    reader: &str,
+    pupil: &str,
+    period: Period,
+    inputs: ProgressInputs<'_>,
+    from: Option<DateTime<Utc>>,
+    until: DateTime<Utc>,
+) -> Vec<GoalProgress> {
+    if may_read(facts, reader, pupil).is_err() {
+        return Vec::new();
+    }
+    let all = progress(pupil, inputs, from, until);
+    if may_see_points(facts, reader, pupil, period) {
+        all
+    } else {
+        all.into_iter().map(GoalProgress::without_points).collect()
+    }
 }
 
 /// `progress` as a whole percentage of `target`, floored, held to 0..=100.
@@ -347,6 +440,22 @@ mod tests {
             awarded_by: "tA".into(),
             awarded_at: at(when),
         }
+    }
+
+    /// Progress with every linked item standing.
+    fn counted(
+        goals: &[GoalRecord],
+        awards: &[AwardRecord],
+        from: Option<DateTime<Utc>>,
+        until: DateTime<Utc>,
+    ) -> Vec<GoalProgress> {
+        let live = linked_items(goals);
+        let inputs = ProgressInputs {
+            goals,
+            awards,
+            live_items: &live,
+        };
+        progress("a1", inputs, from, until)
     }
 
     fn goal(title: &str, target: Option<u32>) -> GoalRecord {
@@ -411,7 +520,7 @@ mod tests {
         ];
         let from = Some(at("2026-11-23T00:00:00Z"));
         let until = at("2026-11-25T12:00:00Z");
-        let p = progress("a1", std::slice::from_ref(&g), &awards, from, until);
+        let p = counted(std::slice::from_ref(&g), &awards, from, until);
         assert_eq!(p.len(), 1);
         assert_eq!(
             (
@@ -420,15 +529,15 @@ mod tests {
                 p[0].portfolio_items,
                 p[0].progress
             ),
-            (2, 2, 1, 3)
+            (Some(2), Some(2), 1, Some(3))
         );
         assert_eq!(p[0].percent, Some(75));
-        let all = progress("a1", std::slice::from_ref(&g), &awards, None, until);
-        assert_eq!((all[0].progress, all[0].percent), (4, Some(100)));
+        let all = counted(std::slice::from_ref(&g), &awards, None, until);
+        assert_eq!((all[0].progress, all[0].percent), (Some(4), Some(100)));
         // Unlinking the skill leaves the portfolio item.
         g.apply(&GoalEdit::Unlink { link: &teamwork }).unwrap();
-        let p = progress("a1", std::slice::from_ref(&g), &awards, from, until);
-        assert_eq!((p[0].progress, p[0].percent), (1, Some(25)));
+        let p = counted(std::slice::from_ref(&g), &awards, from, until);
+        assert_eq!((p[0].progress, p[0].percent), (Some(1), Some(25)));
     }
 
     #[test]
@@ -450,7 +559,7 @@ mod tests {
                 at: at("2026-11-21T09:00:00Z")
             })
             .is_ok());
-        assert!(progress("a1", &[g], &[], None, at("2026-11-25T00:00:00Z")).is_empty());
+        assert!(counted(&[g], &[], None, at("2026-11-25T00:00:00Z")).is_empty());
     }
 
     #[test]
@@ -468,8 +577,147 @@ mod tests {
         })
         .unwrap();
         let awards = [award("a1", "off-task", -1, "2026-11-24T09:00:00Z")];
-        let p = progress("a1", &[g], &awards, None, at("2026-11-25T00:00:00Z"));
-        assert_eq!((p[0].points, p[0].percent), (-1, Some(0)));
+        let p = counted(&[g], &awards, None, at("2026-11-25T00:00:00Z"));
+        assert_eq!((p[0].points, p[0].percent), (Some(-1), Some(0)));
+    }
+
+    #[test]
+    fn a_withdrawn_linked_item_no_longer_counts_pts8_con4() {
+        let mut g = goal("Show your working", Some(4));
+        let posted = at("2026-11-24T10:00:00Z");
+        let (kept, withdrawn) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        for post_id in [kept, withdrawn] {
+            let link = GoalLink::PortfolioItem { post_id };
+            g.apply(&GoalEdit::Link {
+                link: &link,
+                posted_at: posted,
+            })
+            .unwrap();
+        }
+        let until = at("2026-11-25T00:00:00Z");
+        let goals = [g];
+        let both = linked_items(&goals);
+        assert_eq!(both.len(), 2);
+        let standing: BTreeSet<Uuid> = [kept].into();
+        let count = |live: &BTreeSet<Uuid>| {
+            let inputs = ProgressInputs {
+                goals: &goals,
+                awards: &[],
+                live_items: live,
+            };
+            let p = progress("a1", inputs, None, until);
+            (p[0].portfolio_items, p[0].progress, p[0].percent)
+        };
+        assert_eq!(count(&both), (2, Some(2), Some(50)));
+        assert_eq!(count(&standing), (1, Some(1), Some(25)));
+        assert_eq!(count(&BTreeSet::new()), (0, Some(0), Some(0)));
+    }
+
+    /// Progress of `pupil`'s one goal (one linked skill, one linked item, one award) as `reader`
+    /// sees it over `period`, from the shared fixture's facts.
+    fn seen_by(reader: &str, pupil: &str, skill: &str, period: Period) -> GoalProgress {
+        let facts = crate::fixture::facts();
+        let mut g = GoalRecord::new(
+            Uuid::new_v4(),
+            pupil,
+            "Asks for help",
+            GoalKind::EhcpOutcome,
+            Some(4),
+            "staff",
+            at("2026-11-01T09:00:00Z"),
+        )
+        .unwrap();
+        let posted = at("2026-11-24T10:00:00Z");
+        for link in [
+            GoalLink::Skill {
+                skill_id: skill.into(),
+            },
+            GoalLink::PortfolioItem {
+                post_id: Uuid::from_u128(9),
+            },
+        ] {
+            g.apply(&GoalEdit::Link {
+                link: &link,
+                posted_at: posted,
+            })
+            .unwrap();
+        }
+        let mut a = award(pupil, skill, 1, "2026-11-24T11:00:00Z");
+        a.class_id = facts.pupils[pupil].class_id.clone().unwrap();
+        let goals = [g];
+        let live = linked_items(&goals);
+        let inputs = ProgressInputs {
+            goals: &goals,
+            awards: std::slice::from_ref(&a),
+            live_items: &live,
+        };
+        let until = at("2026-11-25T00:00:00Z");
+        let mut p = progress_seen_by(&facts, reader, pupil, period, inputs, None, until);
+        assert_eq!(p.len(), 1, "{reader} reads {pupil}'s goals");
+        p.remove(0)
+    }
+
+    #[test]
+    fn a_parent_sees_goal_points_only_where_the_class_shows_points_pts5_pts8() {
+        // Class A shows points to parents; class B hides them (the shared fixture).
+        let shown = seen_by("pa1", "a1", "classA-teamwork", Period::Week);
+        assert!(!shown.points_hidden);
+        assert_eq!(
+            (shown.points, shown.progress, shown.percent),
+            (Some(1), Some(2), Some(50))
+        );
+        let hidden = seen_by("pb1", "b1", "classB-teamwork", Period::Week);
+        assert!(hidden.points_hidden, "{hidden:?}");
+        assert_eq!(
+            (
+                hidden.points,
+                hidden.awards,
+                hidden.progress,
+                hidden.percent
+            ),
+            (None, None, None, None),
+            "neither the points nor a share that would reveal them"
+        );
+        assert_eq!(
+            (hidden.title.as_str(), hidden.target, hidden.portfolio_items),
+            ("Asks for help", Some(4), 1),
+            "the goal and its portfolio items still show"
+        );
+        // The pupil always sees their own; staff always; a parent not beyond PTS-4's periods.
+        for (who, pupil, skill) in [
+            ("b1", "b1", "classB-teamwork"),
+            ("tB", "b1", "classB-teamwork"),
+            ("a1", "a1", "classA-teamwork"),
+        ] {
+            let p = seen_by(who, pupil, skill, Period::Week);
+            assert_eq!(p.points, Some(1), "{who}");
+        }
+        assert_eq!(
+            seen_by("tB", "b1", "classB-teamwork", Period::AllTime).points,
+            Some(1)
+        );
+        assert!(seen_by("pa1", "a1", "classA-teamwork", Period::AllTime).points_hidden);
+        let facts = crate::fixture::facts();
+        assert!(!may_see_points(&facts, "pb1", "b1", Period::Day));
+        assert!(may_see_points(&facts, "b1", "b1", Period::Fortnight));
+    }
+
+    #[test]
+    fn a_stranger_sees_no_goal_progress_at_all_pts8() {
+        let facts = crate::fixture::facts();
+        let g = goal("Asks for help", None);
+        let goals = [g];
+        let live = linked_items(&goals);
+        let inputs = ProgressInputs {
+            goals: &goals,
+            awards: &[],
+            live_items: &live,
+        };
+        let until = at("2026-11-25T00:00:00Z");
+        for who in ["pa2", "a2", "tB", "pb1"] {
+            let p = progress_seen_by(&facts, who, "a1", Period::Week, inputs, None, until);
+            assert!(p.is_empty(), "{who}");
+        }
     }
 
     #[test]

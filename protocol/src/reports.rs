@@ -134,13 +134,23 @@ pub struct PointsReport {
 }
 
 impl PointsReport {
-    /// Adds progress per goal over the report's own period, from the same awards (REQ-PTS-8).
+    /// Adds progress per goal over the report's own period, from the same awards, as `reader`
+    /// may see it (REQ-PTS-8; points withheld per `goals::may_see_points`, REQ-PTS-5).
     pub fn with_goals(
         mut self,
-        goals: &[crate::goals::GoalRecord],
-        awards: &[AwardRecord],
+        facts: &SchoolFacts,
+        reader: &str,
+        inputs: crate::goals::ProgressInputs<'_>,
     ) -> PointsReport {
-        self.goals = crate::goals::progress(&self.pupil_id, goals, awards, self.from, self.until);
+        self.goals = crate::goals::progress_seen_by(
+            facts,
+            reader,
+            &self.pupil_id,
+            self.period,
+            inputs,
+            self.from,
+            self.until,
+        );
         self
     }
 }

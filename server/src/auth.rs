@@ -91,6 +91,9 @@ pub struct Caller {
     pub role: Role,
     /// The hash of the session's token, so the session can end itself (sign-out).
     pub session: String,
+    /// The facts generation read with the session (one query for both): the access facts a
+    /// request is judged by are at least this new (see `facts_cache`).
+    pub facts_generation: i64,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -111,8 +114,9 @@ impl FromRequestParts<AppState> for Caller {
         let session = secret_hash(token);
         // Looked up by hash: the comparison is an index lookup on a digest, not on the secret.
         let row = sqlx::query(
-            "SELECT u.id, u.school_id, u.role, u.removed_at, s.expires_at, s.revoked FROM sessions s
-             JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+            "SELECT u.id, u.school_id, u.role, u.removed_at, s.expires_at, s.revoked,
+                    (SELECT generation FROM facts_generation WHERE id = 1) AS facts_generation
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(&session)
         .fetch_optional(&state.db)
@@ -137,6 +141,7 @@ impl FromRequestParts<AppState> for Caller {
             school_id: row.try_get("school_id")?,
             role: parse_role(row.try_get::<&str, _>("role")?)?,
             session,
+            facts_generation: row.try_get("facts_generation")?,
         })
     }
 }

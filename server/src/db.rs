@@ -90,6 +90,9 @@ pub async fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Db, Ser
     let postgres = database_url.is_some();
     let pool = AnyPoolOptions::new()
         .max_connections(if postgres { 16 } else { 8 })
+        // An embedded SQLite connection cannot drop like a network one; pinging it before every
+        // use only adds a round trip to its worker thread per query.
+        .test_before_acquire(postgres)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if !postgres {

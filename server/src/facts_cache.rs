@@ -80,6 +80,22 @@ impl FactsCache {
         // The number is read before the facts: facts newer than their number only cause a
         // rebuild later, never a stale answer.
         let generation = generation(db).await?;
+        self.facts_at(db, school_id, generation).await
+    }
+
+    /// The caller's school's facts, judged at the generation read with the caller's session
+    /// (no query at all when nothing changed since).
+    pub async fn for_caller(&self, db: &Db, caller: &Caller) -> Result<Snapshot, ServerError> {
+        self.facts_at(db, &caller.school_id, caller.facts_generation)
+            .await
+    }
+
+    async fn facts_at(
+        &self,
+        db: &Db,
+        school_id: &str,
+        generation: i64,
+    ) -> Result<Snapshot, ServerError> {
         {
             let mut entries = self.entries();
             if entries.at(generation) {

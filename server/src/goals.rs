@@ -2,6 +2,8 @@
 //! class create, edit, archive and link them; each change logs the goal's whole new record so
 //! devices replace their copy, and the goal's older log entries go (an old title must not stay).
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use homeroom_protocol::access::SchoolFacts;
 use homeroom_protocol::goals::{self, GoalEdit, GoalKind, GoalLink, GoalRecord};
@@ -271,6 +273,38 @@ pub async fn of_pupil(
     out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
     Ok(out)
 }
+
+/// Of the portfolio posts `goals` link, those that still stand: not withdrawn (REQ-CON-4) and
+/// not erased (REQ-PRV-4). Only these count towards progress (REQ-PTS-8).
+pub async fn standing_items(
+    conn: &mut sqlx::AnyConnection,
+    school_id: &str,
+    goals: &[GoalRecord],
+) -> Result<BTreeSet<Uuid>, ServerError> {
+    let linked: Vec<Uuid> = goals::linked_items(goals).into_iter().collect();
+    let mut standing = BTreeSet::new();
+    for chunk in linked.chunks(ITEMS_PER_QUERY) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id FROM posts WHERE school_id = $1 AND withdrawn = 0 AND id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(school_id);
+        for id in chunk {
+            q = q.bind(id.to_string());
+        }
+        for id in q.fetch_all(&mut *conn).await? {
+            let id = id
+                .parse()
+                .map_err(|e| ServerError::Internal(format!("post id in database: {e}")))?;
+            standing.insert(id);
+        }
+    }
+    Ok(standing)
+}
+
+/// Linked posts asked about per query (well under either database's bind limit).
+const ITEMS_PER_QUERY: usize = 500;
 
 /// Erases a pupil's goals (REQ-PRV-4); their log entries go with the pupil's. Returns how many.
 pub async fn erase(tx: &mut DbTx<'_>, school_id: &str, pupil_id: &str) -> Result<u64, ServerError> {

@@ -5,6 +5,7 @@ pub mod app;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod awards;
 pub mod classes;
 pub mod clock;
 pub mod consent;

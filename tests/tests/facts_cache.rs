@@ -110,6 +110,7 @@ async fn cached_directory_follows_names_skills_and_consent() {
         school_id: s.into(),
         role: homeroom_protocol::access::Role::Teacher,
         session: String::new(),
+        facts_generation: 0,
     };
     let first = dir(&cache, &db, &teacher).await;
     let again = dir(&cache, &db, &teacher).await;

@@ -3,7 +3,7 @@
 //! in the same batch, refusals isolated to their own write, nothing visible before commit
 //! (REQ-OFF-1, issue 5 load).
 
-use homeroom_e2e::{api_token, get_json, TestServer};
+use homeroom_e2e::{api_token, get_json, post_as, TestServer};
 use serde_json::{json, Value};
 
 fn award(client: &str, award: &str, pupil: &str) -> Value {
@@ -101,5 +101,89 @@ fn concurrent_pushes_and_replays_apply_each_write_exactly_once() {
             .collect();
         assert_eq!(awards.len(), 61);
         assert!(awards.iter().all(|a| a["pupil_id"] != "b1"));
+    });
+}
+
+/// A write is all or nothing: when its second award is refused (the id is taken), its first
+/// award must not stay behind, even when it shares a group commit with accepted pushes.
+#[test]
+fn a_refused_write_keeps_none_of_its_awards_in_a_shared_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::fresh(&tmp.path().join("server"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let url = server.url();
+        let token = api_token(&http, &url, "tA").await;
+        let taken = "00000000-0000-4000-9000-0000000000ff";
+        let (status, first) = post_as(
+            &http,
+            &format!("{url}/v1/push"),
+            &token,
+            &json!({"writes": [award("00000000-0000-4000-8000-0000000000ff", taken, "a1")]}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(first["results"][0]["status"], "accepted");
+
+        let two_awards = json!({
+            "client_id": "00000000-0000-4000-8000-0000000000fe",
+            "op": {"type": "award_points",
+                   "awards": [{"award_id": "00000000-0000-4000-9000-0000000000fe", "pupil_id": "a1"},
+                              {"award_id": taken, "pupil_id": "a2"}],
+                   "skill_id": "classA-teamwork", "note": null, "awarded_at": "2026-11-23T10:00:00Z"}
+        });
+        let mut tasks = Vec::new();
+        for i in 0..30u32 {
+            let writes = if i == 15 {
+                vec![two_awards.clone()]
+            } else {
+                vec![award(
+                    &format!("00000000-0000-4000-8000-{i:012}"),
+                    &format!("00000000-0000-4000-9000-{i:012}"),
+                    "a2",
+                )]
+            };
+            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let (status, answer) = post_as(
+                    &http,
+                    &format!("{url}/v1/push"),
+                    &token,
+                    &json!({ "writes": writes }),
+                )
+                .await;
+                assert_eq!(status, 200, "{answer}");
+                answer
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            let answer = t.await.unwrap();
+            statuses.push(answer["results"][0]["status"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(statuses.iter().filter(|s| *s == "accepted").count(), 29);
+        assert_eq!(statuses[15], "rejected", "the write naming a taken id");
+
+        let pulled = get_json(&http, &format!("{url}/v1/pull?since=0"), &token).await;
+        let ids: Vec<&str> = pulled["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "award")
+            .filter_map(|c| c["id"].as_str())
+            .collect();
+        assert!(
+            !ids.contains(&"00000000-0000-4000-9000-0000000000fe"),
+            "the refused write's first award was kept: {ids:?}"
+        );
+        assert_eq!(ids.iter().filter(|id| **id == taken).count(), 1);
+        assert_eq!(
+            ids.iter()
+                .filter(|id| id.starts_with("00000000-0000-4000-9000-0000000000"))
+                .count(),
+            30,
+            "29 fresh awards and the first one"
+        );
     });
 }

@@ -4,8 +4,11 @@ use homeroom_protocol::goals::{GoalKind, GoalLink, GoalProgress, GoalRecord};
 use homeroom_protocol::reports::Period;
 use uuid::Uuid;
 
-use super::{HomeroomClient, HomeroomError};
+use std::sync::Arc;
+
+use super::{HomeroomClient, HomeroomError, Subscription};
 use crate::error::CoreError;
+use crate::views::ViewUpdate;
 
 /// A learning goal the teacher set, or an outcome from the pupil's EHCP (SEN data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -62,7 +65,8 @@ impl From<GoalRecord> for GoalView {
     }
 }
 
-/// Progress towards one goal over a report period.
+/// Progress towards one goal over a report period. The point fields are none (and
+/// `points_hidden` true) where the reader may not see the pupil's points (REQ-PTS-5).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct GoalProgressView {
     pub goal_id: String,
@@ -70,14 +74,16 @@ pub struct GoalProgressView {
     pub kind: GoalType,
     pub target: Option<u32>,
     /// Points of the linked skills' awards in the period.
-    pub points: i64,
-    pub awards: u32,
-    /// Linked portfolio items posted in the period.
+    pub points: Option<i64>,
+    pub awards: Option<u32>,
+    /// Linked portfolio items posted in the period and still standing.
     pub portfolio_items: u32,
     /// Points plus portfolio items.
-    pub progress: i64,
-    /// 0 to 100 of the target; none without a target.
+    pub progress: Option<i64>,
+    /// 0 to 100 of the target; none without a target or with points hidden.
     pub percent: Option<u8>,
+    /// The points are withheld from this reader: show the portfolio items only.
+    pub points_hidden: bool,
 }
 
 impl From<GoalProgress> for GoalProgressView {
@@ -92,8 +98,29 @@ impl From<GoalProgress> for GoalProgressView {
             portfolio_items: p.portfolio_items,
             progress: p.progress,
             percent: p.percent,
+            points_hidden: p.points_hidden,
         }
     }
+}
+
+/// One message about a pupil's goals: the whole list first, then changes by goal id.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum GoalsUpdate {
+    Snapshot {
+        goals: Vec<GoalView>,
+    },
+    Changes {
+        inserted: Vec<GoalView>,
+        updated: Vec<GoalView>,
+        removed: Vec<String>,
+    },
+}
+
+/// Told about a pupil's goals (after a local goal edit or a sync). Implemented by the app;
+/// called on a core thread, never while the core holds a lock, so it may call back into the core.
+#[uniffi::export(with_foreign)]
+pub trait GoalsListener: Send + Sync {
+    fn on_goals_update(&self, pupil_id: String, update: GoalsUpdate);
 }
 
 fn parse_post_id(s: &str) -> Result<Uuid, CoreError> {
@@ -166,8 +193,40 @@ impl HomeroomClient {
             .collect())
     }
 
-    /// Progress per goal over a report period, from the cache (works offline); the same
-    /// periods and rules as `points_report`.
+    /// Subscribes `listener` to a pupil's goals: the snapshot at once, then changes after each
+    /// local goal edit or sync. Keep the handle; cancelling or dropping it stops the listener.
+    pub fn subscribe_goals(
+        &self,
+        pupil_id: String,
+        listener: Arc<dyn GoalsListener>,
+    ) -> Result<Arc<Subscription>, HomeroomError> {
+        let pupil = pupil_id.clone();
+        let id = self.inner.observe_goals(
+            &pupil_id,
+            Arc::new(move |update| {
+                let message = match update.map(|g| GoalView::from(g.clone())) {
+                    ViewUpdate::Snapshot(goals) => GoalsUpdate::Snapshot { goals },
+                    ViewUpdate::Changes {
+                        inserted,
+                        updated,
+                        removed,
+                    } => GoalsUpdate::Changes {
+                        inserted,
+                        updated,
+                        removed,
+                    },
+                };
+                listener.on_goals_update(pupil.clone(), message);
+            }),
+        )?;
+        Ok(Arc::new(Subscription {
+            core: Arc::downgrade(&self.inner),
+            id,
+        }))
+    }
+
+    /// Progress per goal over a report period, from the cache (works offline), for whoever may
+    /// read the pupil's goals; the points only where this person may see the pupil's points.
     pub fn goal_progress(
         &self,
         pupil_id: String,
@@ -178,8 +237,7 @@ impl HomeroomClient {
         })?;
         Ok(self
             .inner
-            .points_report(&pupil_id, period, chrono::Utc::now())?
-            .goals
+            .goal_progress(&pupil_id, period, chrono::Utc::now())?
             .into_iter()
             .map(Into::into)
             .collect())

@@ -1,8 +1,11 @@
 //! Goals in the cache (REQ-PTS-8): the server's record of each goal, sealed at rest (an EHCP
 //! outcome is SEN data). Unsent edits stay in the outbox and are laid over these when read.
 
-use homeroom_protocol::goals::GoalRecord;
+use std::collections::BTreeSet;
+
+use homeroom_protocol::goals::{self, GoalRecord};
 use rusqlite::{params, Connection};
+use uuid::Uuid;
 
 use crate::error::{CoreError, StorageContext};
 use crate::store::seal::Sealer;
@@ -65,6 +68,27 @@ pub fn for_pupil(
     rows.iter()
         .map(|(id, sealed)| decode(sealer, id, sealed))
         .collect()
+}
+
+/// Of the portfolio posts `goals` link, those this device still holds: a withdrawn post
+/// (REQ-CON-4) or one erased (REQ-PRV-4) has left the cache, and no longer counts (REQ-PTS-8).
+pub fn standing_items(
+    conn: &Connection,
+    goals: &[GoalRecord],
+) -> Result<BTreeSet<Uuid>, CoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT 1 FROM posts WHERE id = ?1")
+        .ctx("preparing the linked-item lookup")?;
+    let mut standing = BTreeSet::new();
+    for id in goals::linked_items(goals) {
+        if stmt
+            .exists([id.to_string()])
+            .ctx("looking a linked item up")?
+        {
+            standing.insert(id);
+        }
+    }
+    Ok(standing)
 }
 
 /// Removes the goals of every pupil not in `visible` (REQ-ACC-5: a pupil who left, a family

@@ -250,6 +250,54 @@ public final class HomeroomSession: @unchecked Sendable {
             }
         }
     }
+
+    // MARK: learning goals and EHCP outcomes (REQ-PTS-8)
+
+    /// Staff: sets a pupil a goal at once, offline or not; returns its id.
+    @discardableResult
+    public func createGoal(pupilId: String, title: String, kind: GoalType, target: UInt32? = nil) async throws -> String {
+        try await run { try self.client.createGoal(pupilId: pupilId, title: title, kind: kind, target: target) }
+    }
+
+    public func updateGoal(id: String, title: String, target: UInt32? = nil) async throws {
+        try await run { try self.client.updateGoal(goalId: id, title: title, target: target) }
+    }
+
+    public func archiveGoal(id: String) async throws {
+        try await run { try self.client.archiveGoal(goalId: id) }
+    }
+
+    /// Awards of this skill count towards the goal (`linked` false: no longer).
+    public func linkGoal(id: String, skillId: String, linked: Bool = true) async throws {
+        try await run { try self.client.linkGoalSkill(goalId: id, skillId: skillId, linked: linked) }
+    }
+
+    /// This portfolio item counts towards the goal (`linked` false: no longer).
+    public func linkGoal(id: String, postId: String, linked: Bool = true) async throws {
+        try await run { try self.client.linkGoalPortfolioItem(goalId: id, postId: postId, linked: linked) }
+    }
+
+    public func goals(pupilId: String) async throws -> [GoalView] {
+        try await run { try self.client.goals(pupilId: pupilId) }
+    }
+
+    /// Progress per goal from the cache; the points are nil where this person may not see them (REQ-PTS-5).
+    public func goalProgress(pupilId: String, period: String) async throws -> [GoalProgressView] {
+        try await run { try self.client.goalProgress(pupilId: pupilId, period: period) }
+    }
+
+    /// A pupil's goals, oldest first: at once, then after every change (snapshot, then diffs by goal id).
+    public func goalUpdates(pupilId: String) -> AsyncThrowingStream<[GoalView], Error> {
+        AsyncThrowingStream { continuation in
+            let listener = GoalsStream { continuation.yield($0) }
+            do {
+                let subscription = try self.client.subscribeGoals(pupilId: pupilId, listener: listener)
+                continuation.onTermination = { _ in subscription.cancel() }
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
 }
 
 /// A list after a diff by id: removed and updated items replaced, inserted ones added.
@@ -258,49 +306,83 @@ func applyDiff<T>(_ current: [T], inserted: [T], updated: [T], removed: [String]
     return current.filter { !replaced.contains(id($0)) } + updated + inserted
 }
 
-/// Bridges a feed listener to a Swift closure, applying its diffs to the last list.
-private final class StoryStream: StoryListener, @unchecked Sendable {
+/// The last list a listener described, with its snapshot and diffs applied in order; tells
+/// `onList` the whole list after each message, outside its lock.
+final class DiffedList<T>: @unchecked Sendable {
     private let lock = NSLock()
-    private var current: [StoryItem] = []
-    private let onItems: ([StoryItem]) -> Void
+    private var current: [T] = []
+    private let id: (T) -> String
+    private let order: (T, T) -> Bool
+    private let onList: ([T]) -> Void
 
-    init(_ onItems: @escaping ([StoryItem]) -> Void) { self.onItems = onItems }
+    init(id: @escaping (T) -> String, order: @escaping (T, T) -> Bool, onList: @escaping ([T]) -> Void) {
+        self.id = id
+        self.order = order
+        self.onList = onList
+    }
 
-    func onStoryUpdate(update: StoryUpdate) {
+    func snapshot(_ items: [T]) {
+        update { _ in items }
+    }
+
+    func changes(inserted: [T], updated: [T], removed: [String]) {
+        update { applyDiff($0, inserted: inserted, updated: updated, removed: removed, id: self.id).sorted(by: self.order) }
+    }
+
+    private func update(_ next: ([T]) -> [T]) {
         lock.lock()
-        switch update {
-        case .snapshot(let items):
-            current = items
-        case .changes(let inserted, let updated, let removed):
-            current = applyDiff(current, inserted: inserted, updated: updated, removed: removed) { $0.post.id }
-                .sorted { $0.post.postedAt > $1.post.postedAt }
-        }
-        let next = current
+        current = next(current)
+        let list = current
         lock.unlock()
-        onItems(next)
+        onList(list)
     }
 }
 
-/// Bridges a comments listener to a Swift closure, applying its diffs to the last list.
-private final class CommentsStream: CommentsListener, @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: [PostComment] = []
-    private let onComments: ([PostComment]) -> Void
+/// Bridges a feed listener to a Swift closure.
+private final class StoryStream: StoryListener, @unchecked Sendable {
+    private let list: DiffedList<StoryItem>
 
-    init(_ onComments: @escaping ([PostComment]) -> Void) { self.onComments = onComments }
+    init(_ onItems: @escaping ([StoryItem]) -> Void) {
+        list = DiffedList(id: { $0.post.id }, order: { $0.post.postedAt > $1.post.postedAt }, onList: onItems)
+    }
+
+    func onStoryUpdate(update: StoryUpdate) {
+        switch update {
+        case .snapshot(let items): list.snapshot(items)
+        case .changes(let inserted, let updated, let removed): list.changes(inserted: inserted, updated: updated, removed: removed)
+        }
+    }
+}
+
+/// Bridges a comments listener to a Swift closure.
+private final class CommentsStream: CommentsListener, @unchecked Sendable {
+    private let list: DiffedList<PostComment>
+
+    init(_ onComments: @escaping ([PostComment]) -> Void) {
+        list = DiffedList(id: { $0.id }, order: { $0.commentedAt < $1.commentedAt }, onList: onComments)
+    }
 
     func onCommentsUpdate(postId: String, update: CommentsUpdate) {
-        lock.lock()
         switch update {
-        case .snapshot(let items):
-            current = items
-        case .changes(let inserted, let updated, let removed):
-            current = applyDiff(current, inserted: inserted, updated: updated, removed: removed) { $0.id }
-                .sorted { $0.commentedAt < $1.commentedAt }
+        case .snapshot(let items): list.snapshot(items)
+        case .changes(let inserted, let updated, let removed): list.changes(inserted: inserted, updated: updated, removed: removed)
         }
-        let next = current
-        lock.unlock()
-        onComments(next)
+    }
+}
+
+/// Bridges a goals listener to a Swift closure (REQ-PTS-8).
+private final class GoalsStream: GoalsListener, @unchecked Sendable {
+    private let list: DiffedList<GoalView>
+
+    init(_ onGoals: @escaping ([GoalView]) -> Void) {
+        list = DiffedList(id: { $0.id }, order: { $0.createdAtUnixMs < $1.createdAtUnixMs }, onList: onGoals)
+    }
+
+    func onGoalsUpdate(pupilId: String, update: GoalsUpdate) {
+        switch update {
+        case .snapshot(let goals): list.snapshot(goals)
+        case .changes(let inserted, let updated, let removed): list.changes(inserted: inserted, updated: updated, removed: removed)
+        }
     }
 }
 

@@ -2,33 +2,7 @@ import Foundation
 import XCTest
 @testable import Homeroom
 
-final class MessagingTests: XCTestCase {
-    var tmp: URL!
-    var server: TestServer!
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("homeroom-swift-msg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        server = try TestServer(dataDir: tmp.appendingPathComponent("server"))
-    }
-
-    override func tearDownWithError() throws {
-        server?.stop()
-        try? FileManager.default.removeItem(at: tmp)
-    }
-
-    func device(_ name: String) throws -> HomeroomSession {
-        try HomeroomSession(config: HomeroomConfig(
-            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: enrolledTabletKey, atRestKey: testKey))
-    }
-
-    func signedIn(_ name: String, as who: String) async throws -> HomeroomSession {
-        let d = try device(name)
-        _ = try await d.signIn(email: "\(who.lowercased())@greenfield.test", password: "\(who)-password")
-        try await d.sync()
-        return d
-    }
-
+final class MessagingTests: ServerTestCase {
     func testParentSendsAndTeacherReads() async throws {
         // REQ-MSG-1
         let parent = try await signedIn("parent", as: "pa1")

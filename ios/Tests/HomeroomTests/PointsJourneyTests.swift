@@ -48,33 +48,7 @@ final class TestServer {
     deinit { stop() }
 }
 
-final class PointsJourneyTests: XCTestCase {
-    var tmp: URL!
-    var server: TestServer!
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("homeroom-swift-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        server = try TestServer(dataDir: tmp.appendingPathComponent("server"))
-    }
-
-    override func tearDownWithError() throws {
-        server?.stop()
-        try? FileManager.default.removeItem(at: tmp)
-    }
-
-    func device(_ name: String) throws -> HomeroomSession {
-        try HomeroomSession(config: HomeroomConfig(
-            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: enrolledTabletKey, atRestKey: testKey))
-    }
-
-    func signedIn(_ name: String, as who: String) async throws -> HomeroomSession {
-        let d = try device(name)
-        _ = try await d.signIn(email: "\(who.lowercased())@greenfield.test", password: "\(who)-password")
-        try await d.sync()
-        return d
-    }
-
+final class PointsJourneyTests: ServerTestCase {
     func testAwardOnTabletReachesParentPhoneWithNote() async throws {
         // REQ-PTS-2, PTS-5
         let tablet = try await signedIn("tablet", as: "tA")

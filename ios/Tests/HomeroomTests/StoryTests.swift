@@ -3,29 +3,8 @@ import XCTest
 @testable import Homeroom
 
 /// Comments and likes on Class Story through the Swift shell, against the real core and server.
-final class StoryTests: XCTestCase {
-    var tmp: URL!
-    var server: TestServer!
+final class StoryTests: ServerTestCase {
     let classA = PhotoAudience.classStory(classId: "classA")
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("homeroom-swift-story-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        server = try TestServer(dataDir: tmp.appendingPathComponent("server"))
-    }
-
-    override func tearDownWithError() throws {
-        server?.stop()
-        try? FileManager.default.removeItem(at: tmp)
-    }
-
-    func signedIn(_ name: String, as who: String) async throws -> HomeroomSession {
-        let d = try HomeroomSession(config: HomeroomConfig(
-            serverUrl: server.url, dataDir: tmp.appendingPathComponent(name).path, deviceId: enrolledTabletKey, atRestKey: testKey))
-        _ = try await d.signIn(email: "\(who.lowercased())@greenfield.test", password: "\(who)-password")
-        try await d.sync()
-        return d
-    }
 
     func testParentLikesAndCommentsAndTheTeachersStoryStreamSeesIt() async throws {
         // REQ-STO-4, issue 4 listeners: the teacher's feed stream gets the snapshot, then the post

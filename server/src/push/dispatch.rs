@@ -132,7 +132,9 @@ pub async fn dispatch_due(
     }
     let mut tx = crate::db::write_tx(db).await?;
     for id in ids {
-        sqlx::query("UPDATE push_plans SET sent_at = $1 WHERE id = $2")
+        // Sent: the plan's words (a sender's name, a message's first line) are no longer
+        // needed here; the device has them (REQ-PRV-2, PRV-5: keep nothing not needed).
+        sqlx::query("UPDATE push_plans SET sent_at = $1, plan = '' WHERE id = $2")
             .bind(stamp(now))
             .bind(id)
             .execute(&mut *tx)
@@ -172,8 +174,9 @@ async fn log(
     .bind(stamp(now))
     .bind(stamp(push.deliver_at))
     .bind(events.join(","))
-    .bind(&push.title)
-    .bind(&push.body)
+    // What was sent is recorded, not what it said: no names or message text in the log (REQ-PRV-2).
+    .bind("")
+    .bind("")
     .bind(i64::from(push.emergency))
     .bind(outcome)
     .execute(db)

@@ -78,7 +78,7 @@ pub async fn issue(
     caller: Caller,
     ApiPath(pupil_id): ApiPath<String>,
 ) -> Result<Json<ParentCode>, ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     can(
         &facts,
         Some(&caller.user_id),

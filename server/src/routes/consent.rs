@@ -18,7 +18,7 @@ async fn allowed(
     action: Action,
     pupil: &str,
 ) -> Result<(), ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, caller).await?;
     can(&facts, Some(&caller.user_id), action, &Target::Pupil(pupil)).map_err(|d| match d {
         homeroom_protocol::Denied::UnknownTarget(_) => ServerError::NotFound,
         d => ServerError::Forbidden(d.to_string()),

@@ -49,7 +49,7 @@ pub async fn send(
     caller: Caller,
     ApiJson(req): ApiJson<EmergencyRequest>,
 ) -> Result<(StatusCode, Json<EmergencyRecord>), ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     can(
         &facts,
         Some(&caller.user_id),

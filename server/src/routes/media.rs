@@ -258,7 +258,7 @@ pub async fn content(
     ApiPath(sha): ApiPath<String>,
 ) -> Result<impl IntoResponse, ServerError> {
     checked_hash(&sha)?;
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     let uploader: Option<String> = sqlx::query_scalar(
         "SELECT uploaded_by FROM media WHERE school_id = $1 AND sha256 = $2 AND complete = 1",
     )

@@ -30,7 +30,7 @@ pub async fn send(
     caller: Caller,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> Result<Json<WriteResult>, ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     let write = ClientWrite {
         client_id: req.message_id,
         op: WriteOp::SendMessage {
@@ -70,7 +70,7 @@ pub async fn set_notify_settings(
     caller: Caller,
     ApiJson(settings): ApiJson<NotifySettings>,
 ) -> Result<Json<NotifySettings>, ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     let me = caller.user_id.as_str();
     can(&facts, Some(me), Action::SetQuietHours, &Target::User(me))
         .map_err(|d| ServerError::Forbidden(d.to_string()))?;
@@ -304,7 +304,7 @@ pub(crate) async fn moderation_allowed(
     action: Action,
     req: &ModerationRequest,
 ) -> Result<(), ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, caller).await?;
     can(
         &facts,
         Some(&caller.user_id),

@@ -32,7 +32,7 @@ pub(crate) async fn require(
     action: Action,
     target: Target<'_>,
 ) -> Result<(), ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, caller).await?;
     can(&facts, Some(&caller.user_id), action, &target)
         .map_err(|d| ServerError::Forbidden(d.to_string()))
 }

@@ -68,11 +68,13 @@ pub async fn remove_from_school(
         .bind(&user_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE push_plans SET sent_at = $1 WHERE recipient_id = $2 AND sent_at IS NULL")
-        .bind(&now)
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE push_plans SET sent_at = $1, plan = '' WHERE recipient_id = $2 AND sent_at IS NULL",
+    )
+    .bind(&now)
+    .bind(&user_id)
+    .execute(&mut *tx)
+    .await?;
     // On the parent's moderation record beside earlier warnings, with the leader's words.
     let note = format!("removed from the school: {reason}");
     insert_warning(&mut tx, &caller, &user_id, &note, now_at).await?;

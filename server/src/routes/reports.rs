@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::SecondsFormat;
 use homeroom_protocol::access::Target;
+use homeroom_protocol::goals::ProgressInputs;
 use homeroom_protocol::reports::{self, Period, PointsReport, ShareReportRequest, SharedReport};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -52,10 +53,16 @@ async fn build(
     } else {
         Vec::new()
     };
+    let live_items = crate::goals::standing_items(&mut conn, school_id, &goals).await?;
     let tz = crate::push::schedule::school_time_zone(&state.db, school_id).await?;
+    let inputs = ProgressInputs {
+        goals: &goals,
+        awards: &awards,
+        live_items: &live_items,
+    };
     Ok(
         reports::build(pupil_id, period, state.clock.now(), tz, &awards, &skills)
-            .with_goals(&goals, &awards),
+            .with_goals(&facts, reader, inputs),
     )
 }
 
@@ -150,7 +157,7 @@ pub async fn shared(
     caller: Caller,
     ApiPath(pupil_id): ApiPath<String>,
 ) -> Result<Json<Vec<SharedReport>>, ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     if !reports::may_read_shared(&facts, &caller.user_id, &pupil_id) {
         return Err(ServerError::Forbidden(
             "not allowed: read shared reports".into(),

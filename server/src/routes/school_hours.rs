@@ -100,7 +100,7 @@ pub async fn write(
     tx.commit().await?;
     // What is already held moves too (after the commit: planning reads the new hours). Should
     // this fail, the held pushes keep their old times, which were allowed when planned.
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     replan_held(
         &state.db,
         &facts,

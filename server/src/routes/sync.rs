@@ -5,9 +5,9 @@ use axum::Json;
 use chrono::Utc;
 use homeroom_protocol::access::{can, Action, SchoolFacts, Target};
 use homeroom_protocol::wire::{
-    validate_award, AwardRecord, AwardTarget, Change, ClientWrite, Directory, PullQuery,
-    PullResponse, PushRequest, PushResponse, RejectCode, WriteOp, WriteOutcome, WriteResult,
-    MAX_CHANGES_PER_PAGE, MAX_WRITES_PER_PUSH,
+    AwardTarget, Change, ClientWrite, Directory, PullQuery, PullResponse, PushRequest,
+    PushResponse, RejectCode, WriteOp, WriteOutcome, WriteResult, MAX_CHANGES_PER_PAGE,
+    MAX_WRITES_PER_PUSH,
 };
 use sqlx::Row;
 
@@ -30,7 +30,7 @@ pub async fn push(
             format!("at most {MAX_WRITES_PER_PUSH} writes per push"),
         ));
     }
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     let ids: Vec<_> = req.writes.iter().map(|w| w.client_id).collect();
     let outcomes = crate::writer::apply(&state, &caller, facts.facts, req.writes).await?;
     let results: Vec<WriteResult> = ids
@@ -60,44 +60,94 @@ pub(crate) async fn apply_write(
         .ok_or_else(|| ServerError::Internal("the writer lost a write".into()))
 }
 
-/// Applies one write inside the writer's transaction (which holds the write lock): the change,
-/// its log entries and the client id commit together.
-pub(crate) async fn apply_in(
+/// How a write with this client id was answered before, if it was: a replay gets the first
+/// answer again (REQ-OFF-2 exactly once).
+pub(crate) async fn prior_outcome(
+    tx: &mut crate::db::DbTx<'_>,
+    caller: &Caller,
+    client_id: &str,
+) -> Result<Option<WriteOutcome>, ServerError> {
+    let row = sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = $1")
+        .bind(client_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(replay_answer(
+            caller,
+            row.try_get("user_id")?,
+            row.try_get("outcome")?,
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// The prior answers of every client id in `ids` that was applied before, in one query per
+/// 500 ids: client id → (user id, stored outcome).
+pub(crate) async fn prior_records(
+    tx: &mut crate::db::DbTx<'_>,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, (String, String)>, ServerError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT client_id, user_id, outcome FROM applied_writes WHERE client_id IN ({})",
+            marks.join(", ")
+        );
+        // Audited: the only dynamic part is the list of numbered placeholders.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            found.insert(
+                row.try_get("client_id")?,
+                (row.try_get("user_id")?, row.try_get("outcome")?),
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// The answer to a replayed write: the first answer, unless the id is someone else's.
+pub(crate) fn replay_answer(
+    caller: &Caller,
+    owner: String,
+    stored: String,
+) -> Result<WriteOutcome, ServerError> {
+    if owner != caller.user_id {
+        return Ok(reject(
+            RejectCode::Invalid,
+            "this client id belongs to another write",
+        ));
+    }
+    let first: WriteOutcome = serde_json::from_str(&stored)
+        .map_err(|e| ServerError::Internal(format!("stored outcome: {e}")))?;
+    Ok(match first {
+        WriteOutcome::Accepted | WriteOutcome::AlreadyApplied => WriteOutcome::AlreadyApplied,
+        rejected => rejected,
+    })
+}
+
+/// Applies one new write (its client id has no prior answer) inside the writer's transaction,
+/// which holds the write lock: the change, its log entries and the client id commit together.
+/// A rejected write may have written part of itself; the writer rolls that back.
+pub(crate) async fn apply_new(
     tx: &mut crate::db::DbTx<'_>,
     state: &AppState,
     caller: &Caller,
     facts: &SchoolFacts,
+    cache: &mut crate::awards::BatchCache,
     write: &ClientWrite,
 ) -> Result<WriteOutcome, ServerError> {
     let pool = &state.db;
-    let client_id = write.client_id.to_string();
-    if let Some(row) =
-        sqlx::query("SELECT user_id, outcome FROM applied_writes WHERE client_id = $1")
-            .bind(&client_id)
-            .fetch_optional(&mut **tx)
-            .await?
-    {
-        let owner: String = row.try_get("user_id")?;
-        if owner != caller.user_id {
-            return Ok(reject(
-                RejectCode::Invalid,
-                "this client id belongs to another write",
-            ));
-        }
-        let first: WriteOutcome = serde_json::from_str(row.try_get::<&str, _>("outcome")?)
-            .map_err(|e| ServerError::Internal(format!("stored outcome: {e}")))?;
-        return Ok(match first {
-            WriteOutcome::Accepted | WriteOutcome::AlreadyApplied => WriteOutcome::AlreadyApplied,
-            rejected => rejected,
-        });
-    }
     let outcome = match &write.op {
         WriteOp::AwardPoints {
             awards,
             skill_id,
             note,
             ..
-        } => award(tx, caller, facts, awards, skill_id, note.as_deref()).await?,
+        } => award(tx, caller, facts, cache, awards, skill_id, note.as_deref()).await?,
         WriteOp::UndoAward { award_id } => undo(tx, caller, facts, award_id).await?,
         WriteOp::CreatePost(post) => crate::posts::create(tx, caller, facts, post).await?,
         WriteOp::CommentOnPost {
@@ -131,18 +181,45 @@ pub(crate) async fn apply_in(
             apply_messaging(&ctx, tx, op).await?
         }
     };
-    let stored =
-        serde_json::to_string(&outcome).map_err(|e| ServerError::Internal(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO applied_writes (client_id, user_id, outcome, applied_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&client_id)
-    .bind(&caller.user_id)
-    .bind(stored)
-    .bind(Utc::now().to_rfc3339())
-    .execute(&mut **tx)
-    .await?;
     Ok(outcome)
+}
+
+/// Records the answer to `client_id` in the same transaction as the write, so a replay is
+/// answered the same way and never applied twice.
+pub(crate) async fn record_outcome(
+    tx: &mut crate::db::DbTx<'_>,
+    caller: &Caller,
+    client_id: &str,
+    outcome: &WriteOutcome,
+) -> Result<(), ServerError> {
+    let stored =
+        serde_json::to_string(outcome).map_err(|e| ServerError::Internal(e.to_string()))?;
+    record_outcomes(tx, &[(client_id, caller.user_id.as_str(), stored.as_str())]).await
+}
+
+/// Records many answers (client id, user id, outcome JSON) in a few multi-row statements.
+pub(crate) async fn record_outcomes(
+    tx: &mut crate::db::DbTx<'_>,
+    rows: &[(&str, &str, &str)],
+) -> Result<(), ServerError> {
+    let now = Utc::now().to_rfc3339();
+    for chunk in rows.chunks(100) {
+        let marks = crate::awards::placeholders(chunk.len(), 4);
+        // Audited: the only dynamic part is the list of numbered placeholders.
+        let sql = format!(
+            "INSERT INTO applied_writes (client_id, user_id, outcome, applied_at) VALUES {marks}"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (client_id, user_id, outcome) in chunk {
+            query = query
+                .bind(*client_id)
+                .bind(*user_id)
+                .bind(*outcome)
+                .bind(&now);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// The messaging writes (REQ-MSG-1..3, MSG-5).
@@ -201,93 +278,15 @@ async fn award(
     tx: &mut crate::db::DbTx<'_>,
     caller: &Caller,
     facts: &SchoolFacts,
+    cache: &mut crate::awards::BatchCache,
     awards: &[AwardTarget],
     skill_id: &str,
     note: Option<&str>,
 ) -> Result<WriteOutcome, ServerError> {
-    if let Err((field, why)) = validate_award(awards, note) {
-        return Ok(reject(RejectCode::Invalid, format!("{field}: {why}")));
+    match crate::awards::plan(tx, caller, facts, cache, awards, skill_id, note).await? {
+        Ok(records) => crate::awards::store_one(tx, &caller.school_id, &records).await,
+        Err(refused) => Ok(refused),
     }
-    for a in awards {
-        if let Err(denied) = can(
-            facts,
-            Some(&caller.user_id),
-            Action::AwardPoints,
-            &Target::Pupil(&a.pupil_id),
-        ) {
-            return Ok(reject(RejectCode::Forbidden, denied.to_string()));
-        }
-    }
-    let Some(skill) = sqlx::query("SELECT class_id, weight FROM skills WHERE id = $1")
-        .bind(skill_id)
-        .fetch_optional(&mut **tx)
-        .await?
-    else {
-        return Ok(reject(RejectCode::NotFound, format!("no skill {skill_id}")));
-    };
-    let skill_class: String = skill.try_get("class_id")?;
-    let points: i64 = skill.try_get("weight")?;
-    // The server's clock orders the log; the device's clock is only shown.
-    let awarded_at = Utc::now();
-    for a in awards {
-        let class_id = facts
-            .pupils
-            .get(&a.pupil_id)
-            .and_then(|p| p.class_id.clone())
-            .unwrap_or_default();
-        if class_id != skill_class {
-            return Ok(reject(
-                RejectCode::Invalid,
-                "the skill belongs to another class than the pupil's",
-            ));
-        }
-        let exists = sqlx::query("SELECT 1 FROM awards WHERE id = $1")
-            .bind(a.award_id.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
-        if exists.is_some() {
-            return Ok(reject(
-                RejectCode::Invalid,
-                "an award with this id already exists",
-            ));
-        }
-        let record = AwardRecord {
-            id: a.award_id,
-            pupil_id: a.pupil_id.clone(),
-            class_id: class_id.clone(),
-            skill_id: skill_id.to_owned(),
-            points: points as i32,
-            note: note.map(str::to_owned),
-            awarded_by: caller.user_id.clone(),
-            awarded_at,
-        };
-        sqlx::query(
-            "INSERT INTO awards (id, school_id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(record.id.to_string())
-        .bind(&caller.school_id)
-        .bind(&record.pupil_id)
-        .bind(&record.class_id)
-        .bind(&record.skill_id)
-        .bind(points)
-        .bind(&record.note)
-        .bind(&record.awarded_by)
-        .bind(record.awarded_at.to_rfc3339())
-        .execute(&mut **tx)
-        .await?;
-        let payload = serde_json::to_string(&Change::Award(record))
-            .map_err(|e| ServerError::Internal(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO changes (school_id, kind, pupil_id, payload) VALUES ($1, 'award', $2, $3)",
-        )
-        .bind(&caller.school_id)
-        .bind(&a.pupil_id)
-        .bind(payload)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(WriteOutcome::Accepted)
 }
 
 /// REQ-PTS-3: removes an award, if the shared rules let this person undo it, and logs the removal
@@ -329,7 +328,7 @@ pub async fn pull(
     caller: Caller,
     crate::json::ApiQuery(q): crate::json::ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ServerError> {
-    let facts = state.facts.facts(&state.db, &caller.school_id).await?;
+    let facts = state.facts.for_caller(&state.db, &caller).await?;
     let since =
         i64::try_from(q.since).map_err(|_| ServerError::field("since", "cursor out of range"))?;
     let log_id = check_cursor(&state.db, since, q.log_id.as_deref()).await?;

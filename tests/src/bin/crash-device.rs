@@ -57,6 +57,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         })
         .max()
         .map_or(0, |m| m + 1);
+    // The test waits for this line before it picks its moment, so a slow start on a loaded
+    // machine does not use up the window in which the kill should land.
+    println!("ready");
+    std::io::Write::flush(&mut std::io::stdout())?;
     for i in made..target {
         device.award_points(&["a1".into()], "classA-teamwork", Some(&format!("k-{i}")))?;
         // A failed sync is fine here: the outbox keeps it for the next one.

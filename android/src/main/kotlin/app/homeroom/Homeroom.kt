@@ -17,6 +17,11 @@ import app.homeroom.core.StoryItem
 import app.homeroom.core.StoryListener
 import app.homeroom.core.StoryUpdate
 import app.homeroom.core.FeedPost
+import app.homeroom.core.GoalProgressView
+import app.homeroom.core.GoalType
+import app.homeroom.core.GoalView
+import app.homeroom.core.GoalsListener
+import app.homeroom.core.GoalsUpdate
 import app.homeroom.core.HomeroomClient
 import app.homeroom.core.HomeroomConfig
 import app.homeroom.core.NextStep
@@ -29,6 +34,7 @@ import app.homeroom.core.Pupil
 import app.homeroom.core.PupilBadges
 import app.homeroom.core.PupilPoints
 import app.homeroom.core.Skill
+import app.homeroom.core.Subscription
 import app.homeroom.core.SyncReport
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
@@ -206,37 +212,77 @@ class Homeroom(
 
     /** A feed: the cached posts at once, then the new list after every change (the core sends a
      * snapshot, then diffs by post id; this applies them). */
-    fun storyFeed(audience: PhotoAudience): Flow<List<StoryItem>> = callbackFlow {
-        var current = emptyList<StoryItem>()
-        val subscription = client.subscribeStory(audience, object : StoryListener {
-            override fun onStoryUpdate(update: StoryUpdate) {
-                current = when (update) {
-                    is StoryUpdate.Snapshot -> update.items
-                    is StoryUpdate.Changes -> applyDiff(current, update.inserted, update.updated, update.removed) { it.post.id }
-                        .sortedByDescending { it.post.postedAt }
+    fun storyFeed(audience: PhotoAudience): Flow<List<StoryItem>> =
+        diffFlow({ it.post.id }, { list -> list.sortedByDescending { it.post.postedAt } }) { deliver ->
+            client.subscribeStory(audience, object : StoryListener {
+                override fun onStoryUpdate(update: StoryUpdate) = when (update) {
+                    is StoryUpdate.Snapshot -> deliver(update.items, emptyList(), emptyList(), emptyList())
+                    is StoryUpdate.Changes -> deliver(null, update.inserted, update.updated, update.removed)
                 }
-                trySend(current)
-            }
-        })
-        awaitClose {
-            subscription.cancel()
-            subscription.close()
+            })
         }
-    }.flowOn(io)
 
     /** A post's comments, oldest first: at once, then after every change. */
-    fun commentsOf(postId: String): Flow<List<PostComment>> = callbackFlow {
-        var current = emptyList<PostComment>()
-        val subscription = client.subscribeComments(postId, object : CommentsListener {
-            override fun onCommentsUpdate(postId: String, update: CommentsUpdate) {
-                current = when (update) {
-                    is CommentsUpdate.Snapshot -> update.items
-                    is CommentsUpdate.Changes -> applyDiff(current, update.inserted, update.updated, update.removed) { it.id }
-                        .sortedBy { it.commentedAt }
+    fun commentsOf(postId: String): Flow<List<PostComment>> =
+        diffFlow({ it.id }, { list -> list.sortedBy { it.commentedAt } }) { deliver ->
+            client.subscribeComments(postId, object : CommentsListener {
+                override fun onCommentsUpdate(postId: String, update: CommentsUpdate) = when (update) {
+                    is CommentsUpdate.Snapshot -> deliver(update.items, emptyList(), emptyList(), emptyList())
+                    is CommentsUpdate.Changes -> deliver(null, update.inserted, update.updated, update.removed)
                 }
-                trySend(current)
-            }
-        })
+            })
+        }
+
+    // ---- learning goals and EHCP outcomes (REQ-PTS-8) ----
+
+    /** Staff: sets a pupil a goal at once, offline or not; returns its id. */
+    suspend fun createGoal(pupilId: String, title: String, kind: GoalType, target: UInt? = null): String =
+        withContext(io) { client.createGoal(pupilId, title, kind, target) }
+
+    suspend fun updateGoal(goalId: String, title: String, target: UInt? = null) =
+        withContext(io) { client.updateGoal(goalId, title, target) }
+
+    suspend fun archiveGoal(goalId: String) = withContext(io) { client.archiveGoal(goalId) }
+
+    /** Awards of this skill count towards the goal (`linked` false: no longer). */
+    suspend fun linkGoalSkill(goalId: String, skillId: String, linked: Boolean = true) =
+        withContext(io) { client.linkGoalSkill(goalId, skillId, linked) }
+
+    /** This portfolio item counts towards the goal (`linked` false: no longer). */
+    suspend fun linkGoalPortfolioItem(goalId: String, postId: String, linked: Boolean = true) =
+        withContext(io) { client.linkGoalPortfolioItem(goalId, postId, linked) }
+
+    suspend fun goals(pupilId: String): List<GoalView> = withContext(io) { client.goals(pupilId) }
+
+    /** Progress per goal from the cache; the points are null where this person may not see them (REQ-PTS-5). */
+    suspend fun goalProgress(pupilId: String, period: String): List<GoalProgressView> =
+        withContext(io) { client.goalProgress(pupilId, period) }
+
+    /** A pupil's goals, oldest first: at once, then after every change (snapshot, then diffs by goal id). */
+    fun goalsOf(pupilId: String): Flow<List<GoalView>> =
+        diffFlow({ it.id }, { list -> list.sortedBy { it.createdAtUnixMs } }) { deliver ->
+            client.subscribeGoals(pupilId, object : GoalsListener {
+                override fun onGoalsUpdate(pupilId: String, update: GoalsUpdate) = when (update) {
+                    is GoalsUpdate.Snapshot -> deliver(update.goals, emptyList(), emptyList(), emptyList())
+                    is GoalsUpdate.Changes -> deliver(null, update.inserted, update.updated, update.removed)
+                }
+            })
+        }
+
+    /**
+     * A listener's snapshot-then-diffs as a flow of whole lists: `subscribe` registers the listener,
+     * which passes each message on as (snapshot, or null with the inserted, updated and removed ids).
+     */
+    private fun <T> diffFlow(
+        id: (T) -> String,
+        order: (List<T>) -> List<T>,
+        subscribe: (deliver: (List<T>?, List<T>, List<T>, List<String>) -> Unit) -> Subscription,
+    ): Flow<List<T>> = callbackFlow {
+        var current = emptyList<T>()
+        val subscription = subscribe { snapshot, inserted, updated, removed ->
+            current = snapshot ?: order(applyDiff(current, inserted, updated, removed, id))
+            trySend(current)
+        }
         awaitClose {
             subscription.cancel()
             subscription.close()

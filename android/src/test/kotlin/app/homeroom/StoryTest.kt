@@ -4,38 +4,17 @@ import app.homeroom.core.HomeroomConfig
 import app.homeroom.core.HomeroomException
 import app.homeroom.core.PhotoAudience
 import java.io.File
-import java.nio.file.Files
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
-import org.junit.jupiter.api.AfterEach
-import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 
 /** Comments and likes on Class Story, through the Kotlin shell against the real core and server. */
-class StoryTest {
-    private lateinit var tmp: File
-    private lateinit var server: TestServer
+class StoryTest : ServerTest("homeroom-kt-story") {
     private val classA = PhotoAudience.ClassStory("classA")
-
-    @BeforeEach
-    fun start() {
-        tmp = Files.createTempDirectory("homeroom-kt-story").toFile()
-        server = TestServer(File(tmp, "server"))
-    }
-
-    @AfterEach
-    fun stop() {
-        server.close()
-        tmp.deleteRecursively()
-    }
-
-    private suspend fun signedIn(name: String, who: String): Homeroom =
-        Homeroom(HomeroomConfig(server.url, File(tmp, name).path, ENROLLED_TABLET_KEY, TEST_KEY))
-            .also { it.signIn("${who.lowercase()}@greenfield.test", "$who-password"); it.sync() }
 
     @Test
     fun parentLikesAndCommentsAndTheTeachersStoryFlowSeesIt() = runBlocking<Unit> {
