@@ -6,7 +6,7 @@
 source "$(dirname "$0")/../lib/common.sh"
 cd "$ROOT"
 
-apt_install libvips-tools imagemagick libimage-exiftool-perl libjpeg-turbo-progs nasm time \
+apt_install libvips-tools imagemagick libimage-exiftool-perl libjpeg-turbo-progs nasm cmake g++ time \
   lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 mate-backgrounds
 python3 -c "import PIL" 2>/dev/null || { log "pip: installing Pillow"; python3 -m pip install -q Pillow; }
 python3 -c "import numpy" 2>/dev/null || { log "pip: installing numpy"; python3 -m pip install -q numpy; }

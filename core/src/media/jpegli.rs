@@ -148,7 +148,7 @@ fn compress(
     // row pointers handed to jpegli point into `img.rgb`, which outlives the call, each `w * 3` long.
     unsafe {
         let cp = &mut *c;
-        jpegli_sys::jpegli_std_error(&mut *cp.err);
+        jpegli_sys::jpegli_std_error(&mut cp.err);
         cp.err.error_exit = Some(jpegli_fatal);
         cp.err.emit_message = Some(jpegli_message);
         cp.cinfo.common.err = &mut *cp.err;
