@@ -435,7 +435,8 @@ files (no trellis). One library also gives every encoder we want: libjpeg-turbo-
 progressive (`Fast`, `Balanced`) and mozjpeg trellis (`Smallest`), each setting reachable one by one
 through mozjpeg's parameter API (`core/src/media/libjpeg.rs`). Both build from source with the `cc`
 crate: NEON C intrinsics on iOS/Android arm64, NASM SIMD on x86 (Android emulators); the pure-Rust stack
-would have been simpler to cross-compile, which is the price paid.
+would have been simpler to cross-compile, which is the price paid. Errors inside libjpeg unwind into
+`catch_unwind` and become typed `MediaError`s; a premature end of data is an error, not grey padding.
 
 **Encoder since session 5: jpegli** (`JpegEffort::Jpegli`, `core/src/media/jpegli.rs`), Google's JPEG encoder
 from libjxl (BSD-3-Clause), through `jpegli-sys` 0.1 (the crate's build script compiles libjxl 0.10.2's jpegli
@@ -447,8 +448,8 @@ with `ANDROID_ABI`, as libjxl's own Android build does); Highway picks NEON on a
 on every non-Apple target, but the NDK ships libc++: an Android build needs `c++_static` (or `c++_shared`)
 added to the link (a `cargo:rustc-link-lib` in a build script) — not verified here (no NDK or Apple SDK on this
 machine). The pure-Rust jpegli port (`jpegli-rs`) is AGPL-3.0 and was not considered; `pyjpegli` (PyPI) was used
-only for the first shell measurement. Errors inside libjpeg unwind into
-`catch_unwind` and become typed `MediaError`s; a premature end of data is an error, not grey padding.
+only for the first shell measurement. jpegli's fatal-error handler unwinds the same way (its input, our own
+RGB buffer, is checked first, so only a bug or out-of-memory gets there).
 
 **Default encoder: jpegli q84, progressive (level 2), no adaptive quantisation, 4:2:0** (was mozjpeg `Fast` Q80).
 What session 5 measured at equal luma DSSIM against vips (the "sweep" table below; bytes and DSSIM are

@@ -1,5 +1,5 @@
 //! JPEG encoding with Google's jpegli (libjxl's libjpeg-compatible encoder, through `jpegli-sys`):
-//! its quantisation tables and dead-zone rounding need ~15% fewer bytes than libjpeg's Annex K tables
+//! its quantisation tables and dead-zone rounding need ~17% fewer bytes than libjpeg's Annex K tables
 //! at the same luma SSIM on our photos (docs/benchmarks/media.md), at libjpeg-turbo speed.
 
 use std::os::raw::{c_int, c_ulong, c_void};
