@@ -26,6 +26,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# ensure_build_tools: what the native photo codecs build with — cmake and g++ for jpegli
+# (jpegli-sys), nasm for mozjpeg's x86 SIMD (issue 6).
+ensure_build_tools() {
+  apt_install cmake g++ nasm
+}
+
 # ensure_kotlin: the Kotlin compiler from the npm package (ships kotlinx-coroutines 1.8 too).
 ensure_kotlin() {
   apt_install libjna-java junit5
