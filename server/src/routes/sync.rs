@@ -61,7 +61,7 @@ pub(crate) async fn apply_write(
 }
 
 /// How a write with this client id was answered before, if it was: a replay gets the first
-/// answer again (REQ-OFF-2 exactly once).
+/// answer again (REQ-OFF-1: nothing sent twice).
 pub(crate) async fn prior_outcome(
     tx: &mut crate::db::DbTx<'_>,
     caller: &Caller,
@@ -89,10 +89,9 @@ pub(crate) async fn prior_records(
 ) -> Result<std::collections::HashMap<String, (String, String)>, ServerError> {
     let mut found = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let marks = crate::awards::placeholders(1, chunk.len());
         let sql = format!(
-            "SELECT client_id, user_id, outcome FROM applied_writes WHERE client_id IN ({})",
-            marks.join(", ")
+            "SELECT client_id, user_id, outcome FROM applied_writes WHERE client_id IN {marks}"
         );
         // Audited: the only dynamic part is the list of numbered placeholders.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
