@@ -14,6 +14,27 @@ fn award(client: &str, award: &str, pupil: &str) -> Value {
     })
 }
 
+/// Sends one push as `token` on its own task; the task answers the push's JSON (after a 200).
+fn spawn_push(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    writes: Vec<Value>,
+) -> tokio::task::JoinHandle<Value> {
+    let (http, url, token) = (http.clone(), url.to_owned(), token.to_owned());
+    tokio::spawn(async move {
+        let (status, answer) = post_as(
+            &http,
+            &format!("{url}/v1/push"),
+            &token,
+            &json!({ "writes": writes }),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        answer
+    })
+}
+
 #[test]
 fn concurrent_pushes_and_replays_apply_each_write_exactly_once() {
     let tmp = tempfile::tempdir().unwrap();
@@ -23,20 +44,7 @@ fn concurrent_pushes_and_replays_apply_each_write_exactly_once() {
         let http = reqwest::Client::new();
         let url = server.url();
         let token = api_token(&http, &url, "tA").await;
-        let push = |writes: Vec<Value>| {
-            let (http, url, token) = (http.clone(), url.clone(), token.clone());
-            tokio::spawn(async move {
-                let r = http
-                    .post(format!("{url}/v1/push"))
-                    .bearer_auth(&token)
-                    .json(&json!({ "writes": writes }))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200);
-                r.json::<Value>().await.unwrap()
-            })
-        };
+        let push = |writes: Vec<Value>| spawn_push(&http, &url, &token, writes);
         let replayed = "00000000-0000-4000-8000-00000000aaaa";
         let mut tasks = Vec::new();
         for i in 0..60u32 {
@@ -144,18 +152,7 @@ fn a_refused_write_keeps_none_of_its_awards_in_a_shared_commit() {
                     "a2",
                 )]
             };
-            let (http, url, token) = (http.clone(), url.clone(), token.clone());
-            tasks.push(tokio::spawn(async move {
-                let (status, answer) = post_as(
-                    &http,
-                    &format!("{url}/v1/push"),
-                    &token,
-                    &json!({ "writes": writes }),
-                )
-                .await;
-                assert_eq!(status, 200, "{answer}");
-                answer
-            }));
+            tasks.push(spawn_push(&http, &url, &token, writes));
         }
         let mut statuses = Vec::new();
         for t in tasks {

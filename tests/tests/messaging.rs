@@ -467,30 +467,22 @@ fn teacher_who_opted_in_sees_sender_and_latest_text_in_the_digest() {
     assert_eq!(pushed[0].title, "Sara Ahmed");
     assert_eq!(pushed[0].body, "3 new · latest: Thank you!");
     // REQ-PRV-2: once sent, the server keeps a record that it sent, not what it said.
-    let kept: i64 = w.rt.block_on(async {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM push_log WHERE title LIKE '%Sara%' OR body LIKE '%Thank%'",
-        )
-        .fetch_one(&w.db)
-        .await
-        .expect("push log")
-    });
-    assert_eq!(kept, 0, "the push log holds no names or message text");
-    let logged: i64 = w.rt.block_on(async {
-        sqlx::query_scalar("SELECT COUNT(*) FROM push_log WHERE outcome = 'sent'")
-            .fetch_one(&w.db)
-            .await
-            .expect("push log")
-    });
-    assert_eq!(logged, 1, "the sending itself is logged");
-    let planned: i64 = w.rt.block_on(async {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM push_plans WHERE plan LIKE '%Sara%' OR plan LIKE '%Thank%'",
-        )
-        .fetch_one(&w.db)
-        .await
-        .expect("push plans")
-    });
+    let count = |sql: &'static str| -> i64 {
+        w.rt.block_on(sqlx::query_scalar(sql).fetch_one(&w.db))
+            .expect("count")
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM push_log WHERE title LIKE '%Sara%' OR body LIKE '%Thank%'"),
+        0,
+        "the push log holds no names or message text"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM push_log WHERE outcome = 'sent'"),
+        1,
+        "the sending itself is logged"
+    );
+    let planned =
+        count("SELECT COUNT(*) FROM push_plans WHERE plan LIKE '%Sara%' OR plan LIKE '%Thank%'");
     assert_eq!(planned, 0, "sent plans drop their words");
 }
 
