@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use homeroom_protocol::wire::AwardRecord;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
 use crate::error::{CoreError, StorageContext};
 use crate::store::seal::Sealer;
@@ -28,6 +28,31 @@ fn seal_note(sealer: &Sealer, a: &AwardRecord) -> Result<Option<Vec<u8>>, CoreEr
         .transpose()
 }
 
+/// The eight bound columns (?1..?8) every award insert shares, the note sealed.
+type AwardRow<'a> = (
+    String,
+    &'a str,
+    &'a str,
+    &'a str,
+    i32,
+    Option<Vec<u8>>,
+    &'a str,
+    String,
+);
+
+fn award_row<'a>(sealer: &Sealer, a: &'a AwardRecord) -> Result<AwardRow<'a>, CoreError> {
+    Ok((
+        a.id.to_string(),
+        &a.pupil_id,
+        &a.class_id,
+        &a.skill_id,
+        a.points,
+        seal_note(sealer, a)?,
+        &a.awarded_by,
+        a.awarded_at.to_rfc3339(),
+    ))
+}
+
 /// Stores an award made on this device, not yet acknowledged.
 pub fn insert_pending(
     conn: &Connection,
@@ -39,18 +64,7 @@ pub fn insert_pending(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
     )
     .ctx("preparing an award insert")?
-    .execute(
-        params![
-            a.id.to_string(),
-            a.pupil_id,
-            a.class_id,
-            a.skill_id,
-            a.points,
-            seal_note(sealer, a)?,
-            a.awarded_by,
-            a.awarded_at.to_rfc3339()
-        ],
-    )
+    .execute(award_row(sealer, a)?)
     .ctx("saving an award")?;
     Ok(())
 }
@@ -69,17 +83,8 @@ pub fn upsert_pulled(conn: &Connection, sealer: &Sealer, a: &AwardRecord) -> Res
          WHERE awards.pending = 0",
         )
         .ctx("preparing to save a pulled award")?;
-    stmt.execute(params![
-        a.id.to_string(),
-        a.pupil_id,
-        a.class_id,
-        a.skill_id,
-        a.points,
-        seal_note(sealer, a)?,
-        a.awarded_by,
-        a.awarded_at.to_rfc3339()
-    ])
-    .ctx("saving a pulled award")?;
+    stmt.execute(award_row(sealer, a)?)
+        .ctx("saving a pulled award")?;
     Ok(())
 }
 
