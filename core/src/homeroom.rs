@@ -656,12 +656,11 @@ impl Homeroom {
             if batch.is_empty() {
                 return Ok(());
             }
-            let resp = match self.runtime.block_on(self.api.push(
-                &session.token,
-                &PushRequest {
-                    writes: batch.clone(),
-                },
-            )) {
+            let writes: Vec<ClientWrite> = batch.iter().map(|q| q.write.clone()).collect();
+            let resp = match self
+                .runtime
+                .block_on(self.api.push(&session.token, &PushRequest { writes }))
+            {
                 Ok(r) => r,
                 Err(e) => {
                     outbox::note_attempt(&self.store.conn())?;
@@ -673,7 +672,7 @@ impl Homeroom {
                     .results
                     .iter()
                     .zip(&batch)
-                    .any(|(r, w)| r.client_id != w.client_id)
+                    .any(|(r, q)| r.client_id != q.write.client_id)
             {
                 return Err(CoreError::Protocol(
                     "push answer does not match the writes sent".into(),
@@ -681,7 +680,8 @@ impl Homeroom {
             }
             let mut conn = self.store.conn();
             let tx = conn.transaction().ctx("starting push bookkeeping")?;
-            for (write, result) in batch.iter().zip(&resp.results) {
+            for (queued, result) in batch.iter().zip(&resp.results) {
+                let write = &queued.write;
                 let accepted = matches!(
                     result.outcome,
                     WriteOutcome::Accepted | WriteOutcome::AlreadyApplied
@@ -774,7 +774,7 @@ impl Homeroom {
                             .push((write.client_id.to_string(), reason.clone()));
                     }
                 }
-                outbox::remove(&tx, &write.client_id)?;
+                outbox::remove(&tx, queued)?;
             }
             tx.commit().ctx("committing push bookkeeping")?;
         }

@@ -127,6 +127,40 @@ const MIGRATIONS: &[&str] = &[
          pending INTEGER NOT NULL DEFAULT 0
      );
      CREATE INDEX goals_pupil ON goals(pupil_id);",
+    // 8: an award tap writes three b-tree pages, not six (issue 4, the on-device award within 2x
+    // of a bare insert). Awards are keyed by their id alone (WITHOUT ROWID: no second id index);
+    // the outbox keeps its order in `seq` without AUTOINCREMENT's counter row (a new entry still
+    // gets max(seq) + 1, after every unsent one) and without an index on `client_id` (sent
+    // entries are removed by `seq`).
+    "CREATE TABLE awards_v8 (
+         id TEXT PRIMARY KEY NOT NULL,
+         pupil_id TEXT NOT NULL,
+         class_id TEXT NOT NULL,
+         skill_id TEXT NOT NULL,
+         points INTEGER NOT NULL,
+         note BLOB,
+         awarded_by TEXT NOT NULL,
+         awarded_at TEXT NOT NULL,
+         pending INTEGER NOT NULL DEFAULT 0,
+         hidden INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID;
+     INSERT INTO awards_v8 (id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending, hidden)
+         SELECT id, pupil_id, class_id, skill_id, points, note, awarded_by, awarded_at, pending, hidden FROM awards;
+     DROP TABLE awards;
+     ALTER TABLE awards_v8 RENAME TO awards;
+     CREATE INDEX awards_pupil ON awards(pupil_id, awarded_at);
+     CREATE TABLE outbox_v8 (
+         seq INTEGER PRIMARY KEY,
+         client_id TEXT NOT NULL,
+         op BLOB NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         created_at TEXT NOT NULL,
+         needs_media TEXT
+     );
+     INSERT INTO outbox_v8 (seq, client_id, op, attempts, created_at, needs_media)
+         SELECT seq, client_id, op, attempts, created_at, needs_media FROM outbox;
+     DROP TABLE outbox;
+     ALTER TABLE outbox_v8 RENAME TO outbox;",
 ];
 
 /// Brings the schema up to date; a cache from a newer app version is refused, not guessed at.
@@ -152,4 +186,85 @@ pub fn migrate(conn: &mut Connection) -> Result<(), CoreError> {
             .ctx("optimizing after migration")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Applies the first `n` migrations only: a cache as an older app left it.
+    fn at_version(conn: &mut Connection, n: usize) {
+        for (i, sql) in MIGRATIONS.iter().enumerate().take(n) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+        }
+    }
+
+    // Issue 4 (REQ-OFF-1): rebuilding awards and the outbox keeps every unsent write, in order,
+    // and a write queued after the upgrade still goes after them.
+    #[test]
+    fn upgrading_to_v8_keeps_awards_and_the_outbox_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        at_version(&mut conn, 7);
+        conn.execute_batch(
+            "INSERT INTO awards (id, pupil_id, class_id, skill_id, points, awarded_by, awarded_at, pending, hidden)
+                 VALUES ('w1', 'a1', 'classA', 'classA-teamwork', 1, 'tA', '2026-11-24T09:00:00Z', 1, 0),
+                        ('w2', 'a2', 'classA', 'classA-teamwork', 2, 'tA', '2026-11-24T09:01:00Z', 0, 1);
+             INSERT INTO outbox (client_id, op, created_at, needs_media) VALUES
+                 ('c1', x'01', '2026-11-24T09:00:00Z', NULL),
+                 ('c2', x'02', '2026-11-24T09:01:00Z', 'abc');
+             DELETE FROM outbox WHERE client_id = 'c1';
+             INSERT INTO outbox (client_id, op, created_at) VALUES ('c3', x'03', '2026-11-24T08:00:00Z');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let awards: Vec<(String, i64, i64, i64)> = conn
+            .prepare("SELECT id, points, pending, hidden FROM awards ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            awards,
+            vec![("w1".into(), 1, 1, 0), ("w2".into(), 2, 0, 1)],
+            "every award and its flags survive the rebuild"
+        );
+        conn.execute(
+            "INSERT INTO outbox (client_id, op, created_at) VALUES ('c4', x'04', '2026-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        let queue: Vec<(String, Option<String>)> = conn
+            .prepare("SELECT client_id, needs_media FROM outbox ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            queue,
+            vec![
+                ("c2".into(), Some("abc".into())),
+                ("c3".into(), None),
+                ("c4".into(), None)
+            ],
+            "queue order is by sequence, not by the (skewed) clock, across the upgrade"
+        );
+        let indexes: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('awards', 'outbox') ORDER BY name",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            indexes,
+            vec!["awards_pupil".to_string()],
+            "a tap maintains the pupil index and nothing else beside the two tables"
+        );
+    }
 }

@@ -20,8 +20,10 @@ pub fn restore_raw(
     op: &[u8],
     created_at: &str,
 ) -> Result<(), CoreError> {
+    // No unique index on `client_id` (it would cost every tap a page): checked here instead.
     conn.execute(
-        "INSERT OR IGNORE INTO outbox (client_id, op, created_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO outbox (client_id, op, created_at) SELECT ?1, ?2, ?3
+         WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)",
         params![client_id, op, created_at],
     )
     .ctx("restoring a salvaged write")?;
@@ -69,19 +71,29 @@ fn media_ready(conn: &Connection, needs: &str) -> Result<bool, CoreError> {
     Ok(true)
 }
 
+/// A write waiting to be sent, with its place in the queue (what [`remove`] takes).
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub seq: i64,
+    pub write: ClientWrite,
+}
+
 /// The oldest `limit` writes, in the order they were made (by sequence, not by clock), up to
 /// the first that still waits for its media.
 pub fn next_batch(
     conn: &Connection,
     sealer: &Sealer,
     limit: usize,
-) -> Result<Vec<ClientWrite>, CoreError> {
+) -> Result<Vec<Queued>, CoreError> {
     read(conn, sealer, limit, true)
 }
 
 /// Every unsent write, in order, media or not: what the device shows on top of pulled data.
 pub fn all(conn: &Connection, sealer: &Sealer) -> Result<Vec<ClientWrite>, CoreError> {
-    read(conn, sealer, i64::MAX as usize, false)
+    Ok(read(conn, sealer, i64::MAX as usize, false)?
+        .into_iter()
+        .map(|q| q.write)
+        .collect())
 }
 
 fn read(
@@ -89,22 +101,23 @@ fn read(
     sealer: &Sealer,
     limit: usize,
     stop_at_media: bool,
-) -> Result<Vec<ClientWrite>, CoreError> {
+) -> Result<Vec<Queued>, CoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT client_id, op, needs_media FROM outbox ORDER BY seq LIMIT ?1")
+        .prepare_cached("SELECT seq, client_id, op, needs_media FROM outbox ORDER BY seq LIMIT ?1")
         .ctx("preparing the outbox query")?;
     let rows = stmt
         .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Option<String>>(2)?,
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Option<String>>(3)?,
             ))
         })
         .ctx("reading the outbox")?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, op, needs) = row.ctx("reading an outbox row")?;
+        let (seq, id, op, needs) = row.ctx("reading an outbox row")?;
         if let Some(needs) = needs.filter(|_| stop_at_media) {
             if !media_ready(conn, &needs)? {
                 break;
@@ -116,7 +129,10 @@ fn read(
         let op = sealer.open(&op, &place(&id))?;
         let op: WriteOp = serde_json::from_slice(&op)
             .map_err(|e| CoreError::Io(format!("corrupt outbox entry: {e}")))?;
-        out.push(ClientWrite { client_id, op });
+        out.push(Queued {
+            seq,
+            write: ClientWrite { client_id, op },
+        });
     }
     Ok(out)
 }
@@ -128,13 +144,13 @@ pub fn len(conn: &Connection) -> Result<u32, CoreError> {
         .map(|n| n as u32)
 }
 
-/// Drops a write the server has answered.
-pub fn remove(conn: &Connection, client_id: &Uuid) -> Result<(), CoreError> {
-    conn.execute(
-        "DELETE FROM outbox WHERE client_id = ?1",
-        [client_id.to_string()],
-    )
-    .ctx("removing a sent write")?;
+/// Drops a write the server has answered: found by its place in the queue, and only if that
+/// place still holds it (without AUTOINCREMENT a place is reused once the queue has emptied).
+pub fn remove(conn: &Connection, queued: &Queued) -> Result<(), CoreError> {
+    conn.prepare_cached("DELETE FROM outbox WHERE seq = ?1 AND client_id = ?2")
+        .ctx("preparing to remove a sent write")?
+        .execute(params![queued.seq, queued.write.client_id.to_string()])
+        .ctx("removing a sent write")?;
     Ok(())
 }
 
@@ -183,6 +199,25 @@ mod tests {
         }
     }
 
+    // REQ-OFF-1: the answer to a write sent before the queue was emptied (sign-out, then a new
+    // write reusing its place) removes that write only, never the new one in its place.
+    #[test]
+    fn a_late_answer_never_removes_a_newer_write_in_the_same_place() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrations::migrate(&mut conn).unwrap();
+        let sealer = Sealer::new(&[5u8; 32]).unwrap();
+        enqueue(&conn, &sealer, &write(1)).unwrap();
+        let sent = next_batch(&conn, &sealer, 10).unwrap().remove(0);
+        conn.execute("DELETE FROM outbox", []).unwrap();
+        enqueue(&conn, &sealer, &write(2)).unwrap();
+        let newer = next_batch(&conn, &sealer, 10).unwrap().remove(0);
+        assert_eq!(newer.seq, sent.seq, "the place is reused");
+        remove(&conn, &sent).unwrap();
+        assert_eq!(len(&conn).unwrap(), 1, "the newer write is still queued");
+        remove(&conn, &newer).unwrap();
+        assert_eq!(len(&conn).unwrap(), 0);
+    }
+
     // REQ-MSG-1: a message waits for its attachments, and the writes after it wait too (order).
     #[test]
     fn a_write_waits_for_its_media_and_keeps_the_order() {
@@ -194,7 +229,7 @@ mod tests {
         enqueue(&conn, &sealer, &write(1)).unwrap();
         enqueue_after_media(&conn, &sealer, &write(2), std::slice::from_ref(&sha)).unwrap();
         enqueue(&conn, &sealer, &write(3)).unwrap();
-        let ids = |b: Vec<ClientWrite>| b.into_iter().map(|w| w.client_id).collect::<Vec<_>>();
+        let ids = |b: Vec<Queued>| b.into_iter().map(|q| q.write.client_id).collect::<Vec<_>>();
         assert_eq!(
             ids(next_batch(&conn, &sealer, 10).unwrap()),
             vec![Uuid::from_u128(1)],
