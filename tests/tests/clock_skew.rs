@@ -32,8 +32,10 @@ fn a_clock_that_jumps_back_does_not_reorder_the_outbox() {
         assert_eq!(skewed, notes.len());
         cache
             .execute(
+                // Award ids are time-ordered (v7), so the n-th award made is the n-th by id.
                 "UPDATE awards SET awarded_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', \
-                 '-' || rowid || ' hours') WHERE pending = 1",
+                 '-' || (SELECT COUNT(*) FROM awards e WHERE e.pending = 1 AND e.id <= awards.id) \
+                 || ' hours') WHERE pending = 1",
                 [],
             )
             .unwrap();
