@@ -44,6 +44,9 @@ pub struct Settings {
 /// A phone on a slow network still finishes a page within this; beyond it, retry later.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often a running app sweeps expired awards out of its cache (REQ-PTS-7).
+const RETENTION_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
 /// What the platform scheduler (WorkManager, BGTaskScheduler) should do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NextTask {
@@ -148,6 +151,9 @@ pub struct Homeroom {
     next_observer: AtomicU64,
     /// Serialises syncs: two at once would send the same outbox twice.
     sync_lock: Mutex<()>,
+    /// When this process last swept expired awards from the cache (REQ-PTS-7): reads hide them
+    /// anyway, so the two full scans run at the first sync and then hourly, not on every pull.
+    retention_swept: Mutex<Option<Instant>>,
     backoff: Mutex<Backoff>,
     memo: Mutex<Memo>,
 }
@@ -187,6 +193,7 @@ impl Homeroom {
             goal_views: Default::default(),
             next_observer: AtomicU64::new(1),
             sync_lock: Mutex::new(()),
+            retention_swept: Mutex::new(None),
             backoff: Mutex::new(Backoff::default()),
             memo: Mutex::new(Memo::default()),
         })
@@ -892,7 +899,14 @@ impl Homeroom {
                 crate::store::social::purge_orphans(&tx)?;
             }
             // Retention applies here too, whatever the server has sent so far (REQ-PTS-7).
-            changed.extend(awards::delete_expired(&tx, Utc::now())?);
+            let sweep = self
+                .retention_swept
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none_or(|at| at.elapsed() >= RETENTION_SWEEP_EVERY);
+            if sweep {
+                changed.extend(awards::delete_expired(&tx, Utc::now())?);
+            }
             // The cursor moves only with the data it covers: a crash re-pulls, never skips.
             // An empty page that moves nothing writes nothing: a no-op sync leaves the file, its
             // WAL and the checkpoint's fsyncs alone (a phone polls often).
@@ -902,6 +916,12 @@ impl Homeroom {
                 kv::put(&tx, self.store.sealer(), kv::LOG_ID, &page.log_id)?;
             }
             tx.commit().ctx("committing a pull")?;
+            if sweep {
+                *self
+                    .retention_swept
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+            }
             if page.directory.is_some() {
                 self.forget_memo();
             }
