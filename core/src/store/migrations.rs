@@ -131,7 +131,7 @@ const MIGRATIONS: &[&str] = &[
     // of a bare insert). Awards are keyed by their id alone (WITHOUT ROWID: no second id index);
     // the outbox keeps its order in `seq` without AUTOINCREMENT's counter row (a new entry still
     // gets max(seq) + 1, after every unsent one) and without an index on `client_id` (sent
-    // entries are removed by `seq`).
+    // entries are removed by `seq` and client id together).
     "CREATE TABLE awards_v8 (
          id TEXT PRIMARY KEY NOT NULL,
          pupil_id TEXT NOT NULL,
